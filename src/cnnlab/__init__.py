@@ -1,0 +1,3 @@
+"""cnnlab: build, train, evaluate and see inside convolutional neural networks."""
+
+__version__ = "0.1.0"

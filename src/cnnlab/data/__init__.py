@@ -1,0 +1,24 @@
+"""Data: dataset loaders, folders of images, and preprocessing.
+
+- :mod:`cnnlab.data.datasets`: ``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``,
+  ``digits`` with Keras's ``load_data()``;
+- :func:`image_dataset_from_directory` (and :func:`list_image_files`) for class folders;
+- :func:`to_categorical`, :func:`normalize`, :func:`scale_to_unit`, :class:`Standardizer`.
+"""
+
+from . import datasets
+from .directory import ImageDataset, image_dataset_from_directory, list_image_files
+from .download import DatasetNotFoundError
+from .preprocessing import Standardizer, normalize, scale_to_unit, to_categorical
+
+__all__ = [
+    "DatasetNotFoundError",
+    "ImageDataset",
+    "Standardizer",
+    "datasets",
+    "image_dataset_from_directory",
+    "list_image_files",
+    "normalize",
+    "scale_to_unit",
+    "to_categorical",
+]

@@ -1,0 +1,387 @@
+"""The ``Layer`` base class: a ``torch.nn.Module`` with Keras's lifecycle.
+
+Lifecycle (as in Keras): ``__init__`` stores the configuration; ``build(input_shape)`` creates
+the weights once the input shape is known (at construction when ``input_shape=`` is given, else
+at the first call); ``call(inputs, training)`` computes; ``compute_output_shape`` does the shape
+arithmetic without data; ``get_config`` returns the constructor arguments as JSON data.
+
+Calling a layer on a symbolic :class:`KerasTensor` (from ``Input``) records a graph node for the
+functional API; calling it on a ``torch.Tensor`` runs it.
+
+Difference from PyTorch: a new layer starts in inference mode (``layer.training`` is False), as
+a Keras layer called outside ``fit`` does; ``fit`` switches the model to training mode.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+Shape = tuple  # a Keras shape: batch first, None for unknown sizes
+
+_LAYER_REGISTRY: dict[str, type] = {}
+_NAME_COUNTS: dict[str, int] = {}
+
+
+def register(*aliases: str) -> Callable[[type], type]:
+    """Class decorator: make a layer loadable by class name (and legacy aliases) from JSON."""
+
+    def decorate(cls: type) -> type:
+        for name in (cls.__name__, *aliases):
+            _LAYER_REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+def registered_class(class_name: str) -> type:
+    """The layer class registered under ``class_name``; never imports anything."""
+    try:
+        return _LAYER_REGISTRY[class_name]
+    except KeyError:
+        raise ValueError(
+            f"unknown layer class {class_name!r}; known layers: {', '.join(sorted(_LAYER_REGISTRY))}"
+        ) from None
+
+
+def clear_session() -> None:
+    """Reset automatic layer names (``conv2d``, ``conv2d_1``, ...), as Keras's does."""
+    _NAME_COUNTS.clear()
+
+
+def snake_case(name: str) -> str:
+    """``MaxPooling2D`` -> ``max_pooling2d``, ``Conv2D`` -> ``conv2d`` (Keras's naming)."""
+    name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base: str, one_based: bool = False) -> str:
+    """``base``, ``base_1``, ``base_2``, ... per session (``base_1``, ``base_2`` if one-based,
+    as Keras 2 names inputs ``input_1``)."""
+    count = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = count + 1
+    if one_based:
+        return f"{base}_{count + 1}"
+    return base if count == 0 else f"{base}_{count}"
+
+
+def format_shape(shape: Sequence) -> str:
+    """``(None, 28, 28)`` with ``None`` spelled as Keras prints it."""
+    inner = ", ".join("None" if d is None else str(int(d)) for d in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+@dataclass(frozen=True)
+class WeightLayout:
+    """How a weight stored in PyTorch layout maps to Keras layout and back."""
+
+    to_keras: Callable[[torch.Tensor], torch.Tensor]
+    from_keras: Callable[[torch.Tensor], torch.Tensor]
+
+
+SAME_LAYOUT = WeightLayout(lambda t: t, lambda t: t)
+
+
+def permuted_layout(perm: Sequence[int]) -> WeightLayout:
+    """Layout whose Keras form is ``torch_weight.permute(perm)``."""
+    inverse = tuple(int(i) for i in np.argsort(perm))
+    return WeightLayout(lambda t: t.permute(*perm), lambda t: t.permute(*inverse))
+
+
+class KerasTensor:
+    """A symbolic tensor of the functional API: a Keras shape and the node that made it."""
+
+    def __init__(self, shape: Shape, node: Node | None = None, index: int = 0,
+                 dtype: str = "float32", name: str | None = None):
+        self.shape = tuple(shape)
+        self.node = node
+        self.index = index
+        self.dtype = dtype
+        self.name = name
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        origin = f", from {self.node.layer.name!r}" if self.node else ""
+        return f"<KerasTensor shape={format_shape(self.shape)}{origin}>"
+
+
+class Node:
+    """One call of a layer on symbolic inputs: ``outputs = layer(inputs, **kwargs)``."""
+
+    def __init__(self, layer: Layer, inputs: Any, kwargs: dict):
+        self.layer = layer
+        self.inputs = inputs
+        self.input_tensors = flatten(inputs)
+        self.kwargs = kwargs
+        self.outputs: list[KerasTensor] = []
+
+
+def flatten(structure: Any) -> list:
+    """Leaves of nested lists/tuples (a single leaf becomes a one-element list)."""
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in flatten(item)]
+    return [structure]
+
+
+def map_structure(fn: Callable, structure: Any) -> Any:
+    """Apply ``fn`` to the leaves of nested lists/tuples, keeping the nesting."""
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(map_structure(fn, item) for item in structure)
+    return fn(structure)
+
+
+def is_symbolic(structure: Any) -> bool:
+    return any(isinstance(leaf, KerasTensor) for leaf in flatten(structure))
+
+
+def _shape_of(leaf: Any) -> Shape:
+    if isinstance(leaf, KerasTensor):
+        return leaf.shape
+    return (None, *tuple(leaf.shape[1:]))
+
+
+class Layer(torch.nn.Module):
+    """Base class of every cnnlab layer and model.
+
+    Args:
+        name: unique name; default is the snake-case class name made unique (``conv2d_1``).
+        trainable: whether ``fit`` updates the weights (``layer.trainable = False`` freezes).
+        dtype: accepted for Keras compatibility; weights are float32 (use ``.double()``).
+        input_shape: per-sample input shape, e.g. ``(28, 28, 1)``; builds the layer at once.
+        batch_input_shape / batch_size / input_dim: Keras-2 spellings of the same.
+
+    Subclasses set ``input_ndim`` (rank incl. batch, or ``None``), ``min_ndim`` and
+    ``dims_hint`` (``"(H, W, C)"``), and implement ``build``, ``call``, ``compute_output_shape``.
+    """
+
+    input_ndim: int | None = None
+    min_ndim: int = 1
+    dims_hint: str = ""
+
+    def __init__(self, *, name: str | None = None, trainable: bool = True,
+                 dtype: Any = None, input_shape: Sequence | None = None,
+                 batch_input_shape: Sequence | None = None, batch_size: int | None = None,
+                 input_dim: int | None = None, **kwargs: Any):
+        super().__init__()
+        cls = type(self).__name__
+        if kwargs:
+            raise TypeError(f"{cls}: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
+        if name is not None and (not isinstance(name, str) or not name or "." in name):
+            raise ValueError(f"{cls}: `name` must be a non-empty string without '.', got {name!r}")
+        self.name = name or unique_name(snake_case(cls))
+        self._trainable = bool(trainable)
+        self.dtype_policy = dtype
+        self.built = False
+        self.input_shape_built: Shape | None = None
+        self.output_shape_built: Any = None
+        self._inbound_nodes: list[Node] = []
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            self.batch_input_shape: Shape | None = tuple(batch_input_shape)
+        elif input_shape is not None:
+            if isinstance(input_shape, int):
+                input_shape = (input_shape,)
+            self.batch_input_shape = (batch_size, *tuple(input_shape))
+        else:
+            self.batch_input_shape = None
+        self.train(False)
+
+    # ----------------------------------------------------------------- Keras lifecycle
+    def build(self, input_shape: Shape) -> None:
+        """Create weights for ``input_shape`` (Keras shape, batch first). Default: none."""
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement call()")
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict:
+        config: dict[str, Any] = {"name": self.name, "trainable": self.trainable}
+        if self.batch_input_shape is not None:
+            config["batch_input_shape"] = list(self.batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> Layer:
+        return cls(**config)
+
+    # ----------------------------------------------------------------- calling
+    @property
+    def owner(self) -> str:
+        """How error messages name this layer: ``Conv2D 'conv2d_1'``."""
+        return f"{type(self).__name__} {self.name!r}"
+
+    def ensure_built(self, input_shape: Any) -> None:
+        """Check ``input_shape`` and build the weights the first time."""
+        self.check_input_shape(input_shape)
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+            self.input_shape_built = input_shape
+            self.output_shape_built = self.compute_output_shape(input_shape)
+
+    def check_input_shape(self, input_shape: Any, given: str | None = None) -> None:
+        """Raise a clear ``ValueError`` when the rank or a fixed axis does not fit."""
+        if not isinstance(input_shape, tuple) or (input_shape and isinstance(input_shape[0], tuple)):
+            return
+        shown = given or format_shape(input_shape[1:])
+        rank = len(input_shape)
+        if self.input_ndim is not None and rank != self.input_ndim:
+            hint = f" {self.dims_hint}" if self.dims_hint else ""
+            raise ValueError(
+                f"{self.owner}: expected input with {self.input_ndim - 1} dimensions{hint}, "
+                f"got {shown}"
+            )
+        if rank < self.min_ndim:
+            raise ValueError(
+                f"{self.owner}: expected input with at least {self.min_ndim - 1} dimensions, "
+                f"got {shown}"
+            )
+        if self.built and self.input_shape_built is not None:
+            for axis in self.fixed_axes():
+                want, got = self.input_shape_built[axis], input_shape[axis]
+                if want is not None and got is not None and want != got:
+                    raise ValueError(
+                        f"{self.owner}: expected axis {axis} of the input to have size {want}, "
+                        f"got input of shape {shown}"
+                    )
+
+    def fixed_axes(self) -> Sequence[int]:
+        """Input axes whose size the weights fix (e.g. channels for a conv). Default: none."""
+        return ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        inputs = args[0] if args else kwargs.get("inputs")
+        if is_symbolic(inputs):
+            return self._call_symbolic(inputs, *args[1:], **kwargs)
+        if not self.built:
+            self.ensure_built(map_structure(_shape_of, inputs))
+        elif torch.is_tensor(inputs) and self.input_ndim is not None:
+            if inputs.ndim != self.input_ndim:
+                self.check_input_shape((None, *inputs.shape[1:]),
+                                       given=f"a batch of shape {tuple(inputs.shape)}")
+        return super().__call__(*args, **kwargs)
+
+    def forward(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        if training is None:
+            training = self.training
+        return self.call(inputs, training=training, **kwargs)
+
+    def _call_symbolic(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            raise TypeError(f"{self.owner}: pass extra call arguments by keyword")
+        shape = map_structure(lambda t: t.shape, inputs)
+        self.ensure_built(shape)
+        out_shape = self.compute_output_shape(shape)
+        node = Node(self, inputs, kwargs)
+        if isinstance(out_shape, list):
+            outputs: Any = [KerasTensor(s, node, i) for i, s in enumerate(out_shape)]
+        else:
+            outputs = KerasTensor(out_shape, node, 0)
+        node.outputs = flatten(outputs)
+        self._inbound_nodes.append(node)
+        return outputs
+
+    # ----------------------------------------------------------------- shapes
+    @property
+    def input_shape(self) -> Any:
+        if self.input_shape_built is None:
+            if self.batch_input_shape is not None:
+                return self.batch_input_shape
+            raise AttributeError(f"{self.owner} has not been built yet: it has no input shape")
+        return self.input_shape_built
+
+    @property
+    def output_shape(self) -> Any:
+        if self.output_shape_built is None:
+            raise AttributeError(f"{self.owner} has not been built yet: it has no output shape")
+        return self.output_shape_built
+
+    # ----------------------------------------------------------------- weights
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for child in self.children():
+            if isinstance(child, Layer):
+                child.trainable = value
+        for param in self.parameters(recurse=False):
+            param.requires_grad_(self._trainable)
+
+    def keras_weights(self) -> list[tuple[str, torch.Tensor, WeightLayout]]:
+        """``(keras_name, tensor, layout)`` in Keras's order (creation order by default)."""
+        return [(name, p, SAME_LAYOUT) for name, p in self.named_parameters(recurse=False)]
+
+    def _all_keras_weights(self) -> list[tuple[str, torch.Tensor, WeightLayout]]:
+        own = self.keras_weights()
+        for child in self.children():
+            if isinstance(child, Layer):
+                own = own + child._all_keras_weights()
+        return own
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Weights as NumPy arrays in Keras layout (a conv kernel is ``(kh, kw, in, out)``)."""
+        return [layout.to_keras(t.detach()).cpu().numpy().copy()
+                for _, t, layout in self._all_keras_weights()]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Load arrays in Keras layout, checking count and shapes first."""
+        targets = self._all_keras_weights()
+        expected = [tuple(layout.to_keras(t).shape) for _, t, layout in targets]
+        given = [tuple(np.shape(w)) for w in weights]
+        if expected != given:
+            raise ValueError(
+                f"{self.owner}: set_weights expected {len(expected)} arrays with shapes "
+                f"{expected}, got {len(given)} with shapes {given}"
+            )
+        with torch.no_grad():
+            for (_, t, layout), w in zip(targets, weights, strict=True):
+                src = torch.as_tensor(np.asarray(w), dtype=t.dtype)
+                t.copy_(layout.from_keras(src))
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        """All weight tensors (PyTorch layout; use ``get_weights`` for Keras layout)."""
+        return [t for _, t, _ in self._all_keras_weights()]
+
+    @property
+    def trainable_weights(self) -> list[torch.Tensor]:
+        return [t for t in self.weights if isinstance(t, torch.nn.Parameter) and t.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        trainable = {id(t) for t in self.trainable_weights}
+        return [t for t in self.weights if id(t) not in trainable]
+
+    def count_params(self) -> int:
+        """Number of weights, trainable or not (as Keras's ``count_params``)."""
+        if not self.built:
+            raise ValueError(
+                f"{self.owner}: cannot count parameters before the layer is built; give "
+                f"`input_shape=` or call it on data first"
+            )
+        return sum(t.numel() for t in self.weights)
+
+    def regularization_losses(self) -> list[torch.Tensor]:
+        """Penalties of this layer's weight regularizers (added to the training loss)."""
+        return []
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        return self.regularization_losses()
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"

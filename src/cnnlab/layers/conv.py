@@ -1,0 +1,461 @@
+"""Convolution layers: ``Conv1D/2D/3D``, ``DepthwiseConv2D``, ``SeparableConv2D``.
+
+Output size per spatial axis (``shapes.conv_output_length``): ``'valid'`` gives
+``floor((I − F') / S) + 1``, ``'same'`` gives ``ceil(I / S)`` with TensorFlow's padding (odd
+pixel at the bottom/right). Parameters: ``(D·Fh·Fw + 1)·M``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from cnnlab import activations, initializers, regularizers, shapes
+from cnnlab.layers import conv_utils as cu
+from cnnlab.layers.base import SAME_LAYOUT, Layer, WeightLayout, permuted_layout, register
+
+CONV_OPS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+DIMS_HINTS = {1: "(steps, channels)", 2: "(H, W, C)", 3: "(D, H, W, C)"}
+
+
+def kernel_layout(rank: int) -> WeightLayout:
+    """PyTorch ``(out, in, *k)`` <-> Keras ``(*k, in, out)``."""
+    return permuted_layout((*range(2, rank + 2), 1, 0))
+
+
+def make_weight(initializer: Any, keras_shape: tuple, layout: WeightLayout) -> torch.nn.Parameter:
+    """Initialize in Keras layout (Keras's fans), store in PyTorch layout."""
+    value = initializers.get(initializer)(keras_shape, dtype=torch.float32)
+    return torch.nn.Parameter(layout.from_keras(value).contiguous())
+
+
+class BaseConv(Layer):
+    """Shared machinery of the convolution layers (argument checks, padding, activation)."""
+
+    rank = 2
+
+    def __init__(self, kernel_size: int | Sequence[int], strides: int | Sequence[int] = 1,
+                 padding: str = "valid", data_format: str | None = None,
+                 dilation_rate: int | Sequence[int] = 1, activation: Any = None,
+                 use_bias: bool = True, bias_initializer: Any = "zeros",
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 allowed_paddings: Sequence[str] = shapes.PADDINGS, **kwargs: Any):
+        super().__init__(**kwargs)
+        n, owner = self.rank, self.owner
+        self.kernel_size = shapes.normalize_tuple(kernel_size, n, "kernel_size", owner=owner)
+        self.strides = shapes.normalize_tuple(strides, n, "strides", owner=owner)
+        self.dilation_rate = shapes.normalize_tuple(dilation_rate, n, "dilation_rate", owner=owner)
+        self.padding = shapes.normalize_padding(padding, owner, allowed_paddings)
+        self.data_format = cu.normalize_data_format(data_format, owner)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(f"{owner}: strides > 1 together with dilation_rate > 1 is not "
+                             f"supported (as in Keras), got strides={self.strides}, "
+                             f"dilation_rate={self.dilation_rate}")
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.input_ndim = n + 2
+        self.dims_hint = DIMS_HINTS[n] if self.data_format == "channels_last" else ""
+        self._pad_cache: dict[tuple, tuple] = {}
+        self._activity_penalty: torch.Tensor | None = None
+
+    def fixed_axes(self) -> Sequence[int]:
+        return (cu.channel_axis(self.data_format),)
+
+    def input_channels(self, input_shape: tuple) -> int:
+        channels = input_shape[cu.channel_axis(self.data_format)]
+        if channels is None:
+            raise ValueError(f"{self.owner}: the channel dimension of the input must be known, "
+                             f"got input shape {input_shape}")
+        return int(channels)
+
+    def output_spatial(self, input_shape: tuple) -> tuple:
+        spatial = cu.spatial_shape(input_shape, self.data_format)
+        for axis, (size, k, d) in enumerate(
+                zip(spatial, self.kernel_size, self.dilation_rate, strict=True)):
+            shapes.check_window_fits(size, k, self.padding, d, self.owner, f"spatial axis {axis}")
+        return tuple(shapes.conv_output_length(i, k, self.padding, s, d) for i, k, s, d in zip(
+            spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True))
+
+    def conv_padding(self, spatial: tuple) -> tuple[tuple[int, ...], list[int] | None]:
+        """Padding for the op, cached per input size: (symmetric part, asymmetric remainder)."""
+        cached = self._pad_cache.get(spatial)
+        if cached is None:
+            if self.padding == "same":
+                pads = cu.same_pads(spatial, self.kernel_size, self.strides, self.dilation_rate)
+            elif self.padding == "causal":
+                pads = [(shapes.effective_kernel(self.kernel_size[0], self.dilation_rate[0]) - 1,
+                         0)]
+            else:
+                pads = [(0, 0)] * self.rank
+            cached = self._pad_cache[spatial] = cu.split_pads(pads)
+        return cached
+
+    def channels_first_input(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype != self.kernel_dtype():
+            x = x.to(self.kernel_dtype())
+        return cu.to_channels_first(x) if self.data_format == "channels_last" else x
+
+    def kernel_dtype(self) -> torch.dtype:
+        return next(self.parameters()).dtype
+
+    def finish(self, y: torch.Tensor, training: bool) -> torch.Tensor:
+        """Back to the API's data format, then the activation (and its penalty)."""
+        if self.data_format == "channels_last":
+            y = cu.to_channels_last(y)
+        y = self.activation(y)
+        if self.activity_regularizer is not None and training:
+            self._activity_penalty = self.activity_regularizer(y) / y.shape[0]
+        return y
+
+    def regularization_losses(self) -> list[torch.Tensor]:
+        penalties = [reg(w) for reg, w in self.regularized_weights() if reg is not None]
+        if self._activity_penalty is not None:
+            penalties.append(self._activity_penalty)
+            self._activity_penalty = None
+        return penalties
+
+    def regularized_weights(self) -> list[tuple[Any, torch.Tensor]]:
+        return [(self.bias_regularizer, self.bias)] if self.use_bias else []
+
+    def base_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            kernel_size=list(self.kernel_size), strides=list(self.strides),
+            padding=self.padding, data_format=self.data_format,
+            dilation_rate=list(self.dilation_rate),
+            activation=activations.serialize(self.activation), use_bias=self.use_bias,
+            bias_initializer=initializers.serialize(self.bias_initializer),
+            bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            activity_regularizer=regularizers.serialize(self.activity_regularizer),
+        )
+        return config
+
+
+def _legacy_conv_args(rank: int, args: tuple, kwargs: dict, owner: str) -> tuple[tuple, dict]:
+    """Keras 1/2 spellings: ``Conv2D(32, 3, 3)``, ``nb_filter``, ``border_mode``, ``subsample``.
+
+    Keras 2 read ``Conv2D(filters, nb_row, nb_col)`` (three positional ints) as a 3x3 kernel and
+    warned; cnnlab does the same.
+    """
+    renames = {"nb_filter": "filters", "border_mode": "padding", "subsample": "strides",
+               "subsample_length": "strides", "init": "kernel_initializer",
+               "W_regularizer": "kernel_regularizer", "b_regularizer": "bias_regularizer",
+               "bias": "use_bias", "filter_length": "kernel_size",
+               "atrous_rate": "dilation_rate", "W_constraint": "kernel_constraint"}
+    for old, new in renames.items():
+        if old in kwargs:
+            kwargs[new] = kwargs.pop(old)
+    if "dim_ordering" in kwargs:
+        ordering = kwargs.pop("dim_ordering")
+        kwargs["data_format"] = {"tf": "channels_last", "th": "channels_first"}.get(ordering,
+                                                                                    ordering)
+    sizes = [kwargs.pop(k) for k in ("nb_row", "nb_col", "kernel_dim1", "kernel_dim2",
+                                     "kernel_dim3") if k in kwargs]
+    if sizes:
+        args = (*args[:1], *sizes, *args[1:])
+    if rank > 1 and len(args) == 1 + rank and all(isinstance(a, int) for a in args):
+        if "strides" in kwargs:
+            raise TypeError(f"{owner}: got {len(args)} positional ints and `strides=`; write "
+                            f"{owner.split()[0]}(filters, kernel_size, strides=...)")
+        warnings.warn(f"{owner}: update your call to the Keras 2 API: "
+                      f"{owner.split()[0]}({args[0]}, {tuple(args[1:])})", stacklevel=4)
+        args = (args[0], tuple(args[1:]))
+    return args, kwargs
+
+
+class Conv(BaseConv):
+    """N-D convolution ``y = activation(x ⋆ kernel + bias)`` on channels-last inputs.
+
+    Args (Keras's names and defaults):
+        filters: number of output channels M.
+        kernel_size: int or tuple, the filter size F.
+        strides: int or tuple, default 1.
+        padding: ``'valid'`` (no padding) or ``'same'`` (TensorFlow's rule), case-insensitive;
+            Conv1D also takes ``'causal'``.
+        data_format: ``'channels_last'`` (default) or ``'channels_first'``.
+        dilation_rate: int or tuple, default 1.
+        groups: split input channels into groups (each convolved with ``filters/groups``).
+        activation: name or callable; default linear.
+        use_bias, kernel_initializer (``'glorot_uniform'``), bias_initializer (``'zeros'``),
+        kernel_regularizer, bias_regularizer, activity_regularizer.
+
+    Weights: ``kernel`` stored as PyTorch ``(M, D/groups, *F)``; ``get_weights()`` returns it in
+    Keras layout ``(*F, D/groups, M)``, then ``bias`` ``(M,)``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        owner = f"{type(self).__name__} {kwargs.get('name') or ''!r}"
+        args, kwargs = _legacy_conv_args(self.rank, args, kwargs, owner)
+        self._init(*args, **kwargs)
+
+    def _init(self, filters: int, kernel_size: int | Sequence[int], strides: Any = 1,
+              padding: str = "valid", data_format: str | None = None, dilation_rate: Any = 1,
+              groups: int = 1, activation: Any = None, use_bias: bool = True,
+              kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+              kernel_regularizer: Any = None, bias_regularizer: Any = None,
+              activity_regularizer: Any = None, kernel_constraint: Any = None,
+              bias_constraint: Any = None, **kwargs: Any):
+        allowed = ("valid", "same", "causal") if self.rank == 1 else shapes.PADDINGS
+        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
+                         use_bias, bias_initializer, bias_regularizer, activity_regularizer,
+                         allowed_paddings=allowed, **kwargs)
+        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
+            raise ValueError(f"{self.owner}: `filters` must be a positive int, got {filters!r}")
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0 \
+                or filters % groups:
+            raise ValueError(f"{self.owner}: `groups` must be a positive int dividing "
+                             f"filters={filters}, got {groups!r}")
+        self.filters, self.groups = filters, groups
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.layout = kernel_layout(self.rank)
+        if self.batch_input_shape is not None:
+            self.ensure_built(self.batch_input_shape)
+
+    def build(self, input_shape: tuple) -> None:
+        channels = self.input_channels(input_shape)
+        if channels % self.groups:
+            raise ValueError(f"{self.owner}: input channels ({channels}) must be divisible by "
+                             f"groups ({self.groups})")
+        self.output_spatial(input_shape)
+        keras_shape = (*self.kernel_size, channels // self.groups, self.filters)
+        self.kernel = make_weight(self.kernel_initializer, keras_shape, self.layout)
+        self.bias = (torch.nn.Parameter(self.bias_initializer((self.filters,)))
+                     if self.use_bias else None)
+        self.trainable = self.trainable
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return cu.with_spatial(input_shape, self.output_spatial(input_shape), self.filters,
+                               self.data_format)
+
+    def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
+        x = self.channels_first_input(inputs)
+        symmetric, extra = self.conv_padding(tuple(x.shape[2:]))
+        x = cu.pad_extra(x, extra)
+        y = CONV_OPS[self.rank](x, self.kernel, self.bias, self.strides, symmetric,
+                                self.dilation_rate, self.groups)
+        return self.finish(y, training)
+
+    def keras_weights(self) -> list:
+        weights = [("kernel", self.kernel, self.layout)]
+        if self.use_bias:
+            weights.append(("bias", self.bias, SAME_LAYOUT))
+        return weights
+
+    def regularized_weights(self) -> list:
+        return [(self.kernel_regularizer, self.kernel), *super().regularized_weights()]
+
+    def macs(self) -> int:
+        """Multiply-accumulates per sample: ``prod(O)·prod(F)·(D/groups)·M``."""
+        spatial = cu.spatial_shape(self.output_shape, self.data_format)
+        return shapes.conv_macs(spatial, self.kernel_size, self.input_channels(self.input_shape),
+                                self.filters, self.groups)
+
+    def get_config(self) -> dict:
+        config = self.base_config()
+        config.update(filters=self.filters, groups=self.groups,
+                      kernel_initializer=initializers.serialize(self.kernel_initializer),
+                      kernel_regularizer=regularizers.serialize(self.kernel_regularizer))
+        return config
+
+
+@register("Convolution1D")
+class Conv1D(Conv):
+    """1-D convolution over ``(N, steps, channels)``; ``padding='causal'`` pads on the left."""
+
+    rank = 1
+
+
+@register("Convolution2D")
+class Conv2D(Conv):
+    """2-D convolution over ``(N, H, W, C)``.
+
+    Example: ``Conv2D(32, 3, activation='relu')`` on ``(28, 28, 1)`` gives ``(26, 26, 32)``
+    (``(28 − 3)/1 + 1 = 26``) with ``(1·3·3 + 1)·32 = 320`` parameters.
+    """
+
+    rank = 2
+
+
+@register("Convolution3D")
+class Conv3D(Conv):
+    """3-D convolution over ``(N, D, H, W, C)``."""
+
+    rank = 3
+
+
+def _depthwise_layout(multiplier: int) -> WeightLayout:
+    """PyTorch ``(C·m, 1, kh, kw)`` <-> Keras ``(kh, kw, C, m)`` (output channel ``c·m + j``)."""
+    return WeightLayout(
+        lambda t: t.reshape(-1, multiplier, *t.shape[2:]).permute(2, 3, 0, 1),
+        lambda k: k.permute(2, 3, 0, 1).reshape(-1, 1, *k.shape[:2]),
+    )
+
+
+@register()
+class DepthwiseConv2D(BaseConv):
+    """Depthwise 2-D convolution: each of the D input channels gets its own m filters.
+
+    Output has ``D·m`` channels (``m = depth_multiplier``); channel ``c·m + j`` is input
+    channel ``c`` convolved with filter ``j``. Parameters: ``(Fh·Fw·m + m)·D`` with bias.
+
+    Args: kernel_size, strides=1, padding='valid', depth_multiplier=1, data_format=None,
+    dilation_rate=1, activation=None, use_bias=True, depthwise_initializer='glorot_uniform',
+    bias_initializer='zeros', depthwise_regularizer=None, bias_regularizer=None,
+    activity_regularizer=None. Keras weight: ``depthwise_kernel`` ``(kh, kw, D, m)``.
+    """
+
+    def __init__(self, kernel_size: int | Sequence[int], strides: Any = 1,
+                 padding: str = "valid", depth_multiplier: int = 1,
+                 data_format: str | None = None, dilation_rate: Any = 1, activation: Any = None,
+                 use_bias: bool = True, depthwise_initializer: Any = "glorot_uniform",
+                 bias_initializer: Any = "zeros", depthwise_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 depthwise_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any):
+        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
+                         use_bias, bias_initializer, bias_regularizer, activity_regularizer,
+                         **kwargs)
+        if isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, int) \
+                or depth_multiplier <= 0:
+            raise ValueError(f"{self.owner}: `depth_multiplier` must be a positive int, got "
+                             f"{depth_multiplier!r}")
+        self.depth_multiplier = depth_multiplier
+        self.depthwise_initializer = initializers.get(depthwise_initializer)
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.layout = _depthwise_layout(depth_multiplier)
+        if self.batch_input_shape is not None:
+            self.ensure_built(self.batch_input_shape)
+
+    def build(self, input_shape: tuple) -> None:
+        channels = self.input_channels(input_shape)
+        self.output_spatial(input_shape)
+        keras_shape = (*self.kernel_size, channels, self.depth_multiplier)
+        self.depthwise_kernel = make_weight(self.depthwise_initializer, keras_shape, self.layout)
+        out = channels * self.depth_multiplier
+        self.bias = torch.nn.Parameter(self.bias_initializer((out,))) if self.use_bias else None
+        self.trainable = self.trainable
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        channels = self.input_channels(input_shape) * self.depth_multiplier
+        return cu.with_spatial(input_shape, self.output_spatial(input_shape), channels,
+                               self.data_format)
+
+    def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
+        x = self.channels_first_input(inputs)
+        symmetric, extra = self.conv_padding(tuple(x.shape[2:]))
+        y = F.conv2d(cu.pad_extra(x, extra), self.depthwise_kernel, self.bias, self.strides,
+                     symmetric, self.dilation_rate, groups=x.shape[1])
+        return self.finish(y, training)
+
+    def keras_weights(self) -> list:
+        weights = [("depthwise_kernel", self.depthwise_kernel, self.layout)]
+        if self.use_bias:
+            weights.append(("bias", self.bias, SAME_LAYOUT))
+        return weights
+
+    def regularized_weights(self) -> list:
+        return [(self.depthwise_regularizer, self.depthwise_kernel),
+                *super().regularized_weights()]
+
+    def macs(self) -> int:
+        spatial = cu.spatial_shape(self.output_shape, self.data_format)
+        channels = self.input_channels(self.input_shape)
+        return math.prod(spatial) * math.prod(self.kernel_size) * channels * self.depth_multiplier
+
+    def get_config(self) -> dict:
+        config = self.base_config()
+        config.update(depth_multiplier=self.depth_multiplier,
+                      depthwise_initializer=initializers.serialize(self.depthwise_initializer),
+                      depthwise_regularizer=regularizers.serialize(self.depthwise_regularizer))
+        return config
+
+
+@register("SeparableConvolution2D")
+class SeparableConv2D(BaseConv):
+    """Depthwise convolution (m filters per channel) followed by a 1x1 pointwise convolution.
+
+    Parameters: ``Fh·Fw·D·m + D·m·M + M``. Args as ``Conv2D`` plus ``depth_multiplier=1``,
+    ``depthwise_initializer``, ``pointwise_initializer`` (both ``'glorot_uniform'``) and their
+    regularizers. Keras weights: ``depthwise_kernel`` ``(kh, kw, D, m)``, ``pointwise_kernel``
+    ``(1, 1, D·m, M)``, ``bias`` ``(M,)``.
+    """
+
+    def __init__(self, filters: int, kernel_size: int | Sequence[int], strides: Any = 1,
+                 padding: str = "valid", data_format: str | None = None,
+                 dilation_rate: Any = 1, depth_multiplier: int = 1, activation: Any = None,
+                 use_bias: bool = True, depthwise_initializer: Any = "glorot_uniform",
+                 pointwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 depthwise_regularizer: Any = None, pointwise_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 depthwise_constraint: Any = None, pointwise_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any):
+        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
+                         use_bias, bias_initializer, bias_regularizer, activity_regularizer,
+                         **kwargs)
+        for arg, value in (("filters", filters), ("depth_multiplier", depth_multiplier)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{self.owner}: `{arg}` must be a positive int, got {value!r}")
+        self.filters, self.depth_multiplier = filters, depth_multiplier
+        self.depthwise_initializer = initializers.get(depthwise_initializer)
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.depthwise_layout = _depthwise_layout(depth_multiplier)
+        self.pointwise_layout = kernel_layout(2)
+        if self.batch_input_shape is not None:
+            self.ensure_built(self.batch_input_shape)
+
+    def build(self, input_shape: tuple) -> None:
+        channels = self.input_channels(input_shape)
+        self.output_spatial(input_shape)
+        m = self.depth_multiplier
+        self.depthwise_kernel = make_weight(self.depthwise_initializer,
+                                            (*self.kernel_size, channels, m),
+                                            self.depthwise_layout)
+        self.pointwise_kernel = make_weight(self.pointwise_initializer,
+                                            (1, 1, channels * m, self.filters),
+                                            self.pointwise_layout)
+        self.bias = (torch.nn.Parameter(self.bias_initializer((self.filters,)))
+                     if self.use_bias else None)
+        self.trainable = self.trainable
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return cu.with_spatial(input_shape, self.output_spatial(input_shape), self.filters,
+                               self.data_format)
+
+    def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
+        x = self.channels_first_input(inputs)
+        symmetric, extra = self.conv_padding(tuple(x.shape[2:]))
+        depthwise = F.conv2d(cu.pad_extra(x, extra), self.depthwise_kernel, None, self.strides,
+                             symmetric, self.dilation_rate, groups=x.shape[1])
+        return self.finish(F.conv2d(depthwise, self.pointwise_kernel, self.bias), training)
+
+    def keras_weights(self) -> list:
+        weights = [("depthwise_kernel", self.depthwise_kernel, self.depthwise_layout),
+                   ("pointwise_kernel", self.pointwise_kernel, self.pointwise_layout)]
+        if self.use_bias:
+            weights.append(("bias", self.bias, SAME_LAYOUT))
+        return weights
+
+    def regularized_weights(self) -> list:
+        return [(self.depthwise_regularizer, self.depthwise_kernel),
+                (self.pointwise_regularizer, self.pointwise_kernel),
+                *super().regularized_weights()]
+
+    def get_config(self) -> dict:
+        config = self.base_config()
+        config.update(filters=self.filters, depth_multiplier=self.depth_multiplier,
+                      depthwise_initializer=initializers.serialize(self.depthwise_initializer),
+                      pointwise_initializer=initializers.serialize(self.pointwise_initializer),
+                      depthwise_regularizer=regularizers.serialize(self.depthwise_regularizer),
+                      pointwise_regularizer=regularizers.serialize(self.pointwise_regularizer))
+        return config

@@ -1,0 +1,162 @@
+"""``BatchNormalization`` with Keras's semantics, on PyTorch's fused ``F.batch_norm`` kernel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from cnnlab import initializers, regularizers
+from cnnlab.layers.base import SAME_LAYOUT, Layer, WeightLayout, register
+
+WEIGHT_NAMES = ("gamma", "beta", "moving_mean", "moving_variance")  # Keras's order
+
+
+@register()
+class BatchNormalization(Layer):
+    """Normalize each channel (feature) with batch statistics in training, moving ones after.
+
+    Training (``layer(x, training=True)`` or inside ``fit``), per channel c over every other
+    axis (batch and spatial, ``n`` values)::
+
+        mean = Σ x / n,   var = Σ (x − mean)² / n
+        y = gamma · (x − mean) / sqrt(var + epsilon) + beta
+        moving_mean     = moving_mean · momentum + mean · (1 − momentum)
+        moving_variance = moving_variance · momentum + var · (1 − momentum)
+
+    Inference (``training=False``, ``evaluate``, ``predict``) uses ``moving_mean`` and
+    ``moving_variance`` in place of ``mean`` and ``var``. As in Keras 2.x/3, a frozen layer
+    (``trainable=False``) always runs in inference mode, even inside ``fit``.
+
+    The moving variance blends the *biased* batch variance, as Keras 3 does (tf.keras 2's fused
+    kernel for 4-D inputs used the unbiased ``n/(n − 1)`` one; PyTorch's ``BatchNorm`` too).
+
+    Args (Keras's names and defaults):
+        axis: the channel axis (int, default −1: channels-last; use 1 after channels_first).
+        momentum: 0.99, weight of the old value in the moving averages.
+        epsilon: 1e-3, added to the variance.
+        center / scale: learn ``beta`` / ``gamma`` (default True).
+        beta_initializer='zeros', gamma_initializer='ones', moving_mean_initializer='zeros',
+        moving_variance_initializer='ones', beta_regularizer=None, gamma_regularizer=None.
+        beta_constraint / gamma_constraint: accepted only as None (no constraints yet).
+
+    Input shape: any rank ≥ 2, e.g. ``(N, units)`` after ``Dense`` or ``(N, H, W, C)`` after
+    ``Conv2D``. Output shape: the same.
+
+    Weights (``get_weights()`` order): ``gamma``, ``beta`` (trainable, if scale/center),
+    ``moving_mean``, ``moving_variance`` (non-trainable buffers): ``4·C`` parameters of which
+    ``2·C`` non-trainable. Example: after ``Conv2D(32, 3)``, ``BatchNormalization()`` has 128
+    parameters (64 non-trainable).
+    """
+
+    min_ndim = 2
+
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
+                 center: bool = True, scale: bool = True, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", moving_mean_initializer: Any = "zeros",
+                 moving_variance_initializer: Any = "ones", beta_regularizer: Any = None,
+                 gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise TypeError(f"{self.owner}: `axis` must be an int, got {axis!r}")
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"{self.owner}: `momentum` must be in [0, 1], got {momentum!r}")
+        if not epsilon > 0.0:
+            raise ValueError(f"{self.owner}: `epsilon` must be positive, got {epsilon!r}")
+        for name, value in (("beta_constraint", beta_constraint),
+                            ("gamma_constraint", gamma_constraint)):
+            if value is not None:
+                raise ValueError(f"{self.owner}: `{name}` is not supported, got {value!r}")
+        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.gamma: torch.nn.Parameter | None = None
+        self.beta: torch.nn.Parameter | None = None
+        self.register_buffer("moving_mean", None)
+        self.register_buffer("moving_variance", None)
+        if self.batch_input_shape is not None:
+            self.ensure_built(self.batch_input_shape)
+
+    def build(self, input_shape: tuple) -> None:
+        rank = len(input_shape)
+        if not -rank <= self.axis < rank or self.axis % rank == 0:
+            raise ValueError(f"{self.owner}: `axis` must name a non-batch axis of the "
+                             f"{rank}-D input {input_shape}, got axis={self.axis}")
+        self.axis_index = self.axis % rank
+        channels = input_shape[self.axis_index]
+        if channels is None:
+            raise ValueError(f"{self.owner}: axis {self.axis} of the input must have a known "
+                             f"size, got input shape {input_shape}")
+        self.input_ndim = rank
+        shape = (int(channels),)
+        if self.scale:
+            self.gamma = torch.nn.Parameter(self.gamma_initializer(shape, dtype=torch.float32))
+        if self.center:
+            self.beta = torch.nn.Parameter(self.beta_initializer(shape, dtype=torch.float32))
+        self.moving_mean = self.moving_mean_initializer(shape, dtype=torch.float32)
+        self.moving_variance = self.moving_variance_initializer(shape, dtype=torch.float32)
+        self.trainable = self.trainable
+
+    def fixed_axes(self) -> tuple[int, ...]:
+        return (self.axis,)
+
+    def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
+        x = inputs.movedim(self.axis_index, 1)  # a view; NHWC -> NCHW is channels_last memory
+        if training and self.trainable:
+            y = self._normalize_with_batch_stats(x)
+        else:
+            y = F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
+                             False, 0.0, self.epsilon)
+        return y.movedim(1, self.axis_index)
+
+    def _normalize_with_batch_stats(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalize ``(N, C, ...)`` with its own statistics and update the moving ones."""
+        n = x.numel() // x.shape[1]
+        if n == 1:  # one value per channel: var = 0 (PyTorch's kernel refuses this case)
+            return self._normalize_single(x)
+        old_variance = self.moving_variance.clone()
+        y = F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
+                         True, 1.0 - self.momentum, self.epsilon)
+        with torch.no_grad():
+            # The kernel blended in var·n/(n−1); Keras blends var: remove the 1/n share.
+            blended = self.moving_variance - self.momentum * old_variance
+            self.moving_variance.sub_(blended / n)
+        return y
+
+    def _normalize_single(self, x: torch.Tensor) -> torch.Tensor:
+        dims = [d for d in range(x.ndim) if d != 1]
+        variance, mean = torch.var_mean(x, dim=dims, correction=0)
+        y = F.batch_norm(x, mean, variance, self.gamma, self.beta, False, 0.0, self.epsilon)
+        with torch.no_grad():
+            self.moving_mean.lerp_(mean, 1.0 - self.momentum)
+            self.moving_variance.lerp_(variance, 1.0 - self.momentum)
+        return y
+
+    def keras_weights(self) -> list[tuple[str, torch.Tensor, WeightLayout]]:
+        return [(name, getattr(self, name), SAME_LAYOUT) for name in WEIGHT_NAMES
+                if getattr(self, name) is not None]
+
+    def regularization_losses(self) -> list[torch.Tensor]:
+        pairs = ((self.gamma_regularizer, self.gamma), (self.beta_regularizer, self.beta))
+        return [reg(w) for reg, w in pairs if reg is not None and w is not None]
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            axis=self.axis, momentum=self.momentum, epsilon=self.epsilon, center=self.center,
+            scale=self.scale,
+            beta_initializer=initializers.serialize(self.beta_initializer),
+            gamma_initializer=initializers.serialize(self.gamma_initializer),
+            moving_mean_initializer=initializers.serialize(self.moving_mean_initializer),
+            moving_variance_initializer=initializers.serialize(self.moving_variance_initializer),
+            beta_regularizer=regularizers.serialize(self.beta_regularizer),
+            gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
+        )
+        return config

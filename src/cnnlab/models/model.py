@@ -1,0 +1,474 @@
+"""``Model``: Keras's training API (compile/fit/evaluate/predict) on a ``torch.nn.Module``.
+
+``Model(inputs, outputs)`` builds a functional model from symbolic tensors (skip connections,
+branches, shared layers, several inputs/outputs); subclasses (``Sequential``, or user classes
+defining ``call``) reuse the same training API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from cnnlab import optimizers
+from cnnlab.layers.base import KerasTensor, Layer, format_shape, register
+from cnnlab.models.graph import Graph
+from cnnlab.training import loop
+from cnnlab.training.callbacks import CallbackList, History
+from cnnlab.training.data_adapter import ArrayData, StreamData, is_stream, make_source
+from cnnlab.training.objectives import Objectives
+
+
+@register("Functional")
+class Model(Layer):
+    """A trainable network. ``Model(inputs=x_in, outputs=y)`` makes a functional model.
+
+    Example::
+
+        inputs = Input((32, 32, 3))
+        x = Conv2D(16, 3, padding='same', activation='relu')(inputs)
+        y = Add()([x, Conv2D(16, 1)(inputs)])          # a skip connection
+        outputs = Dense(10, activation='softmax')(Flatten()(y))
+        model = Model(inputs, outputs)
+    """
+
+    def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
+                 **kwargs: Any):
+        super().__init__(name=name, **kwargs)
+        self.optimizer: optimizers.Optimizer | None = None
+        self.objectives: Objectives | None = None
+        self.stop_training = False
+        self.history: History | None = None
+        self.graph: Graph | None = None
+        if inputs is not None or outputs is not None:
+            self._init_graph(inputs, outputs)
+
+    # ----------------------------------------------------------------- structure
+    def _init_graph(self, inputs: Any, outputs: Any) -> None:
+        if inputs is None or outputs is None:
+            raise ValueError(f"{self.owner}: give both `inputs` and `outputs`")
+        self._multi_in = isinstance(inputs, (list, tuple))
+        self._multi_out = isinstance(outputs, (list, tuple))
+        ins = list(inputs) if self._multi_in else [inputs]
+        outs = list(outputs) if self._multi_out else [outputs]
+        self.graph = Graph(ins, outs, self.owner)
+        for layer in self.graph.layers:
+            self._register_layer(layer)
+        shapes = [t.shape for t in ins]
+        self.built = True
+        self.input_shape_built = shapes if self._multi_in else shapes[0]
+        out_shapes = [t.shape for t in outs]
+        self.output_shape_built = out_shapes if self._multi_out else out_shapes[0]
+
+    def _register_layer(self, layer: Layer) -> None:
+        if layer.name in self._modules:
+            if self._modules[layer.name] is layer:
+                return
+            raise ValueError(f"{self.owner}: two different layers are named {layer.name!r}; "
+                             f"layer names in a model must be unique")
+        if hasattr(type(self), layer.name):
+            raise ValueError(f"{self.owner}: a layer cannot be named {layer.name!r} (that is a "
+                             f"Model attribute); choose another name")
+        self.add_module(layer.name, layer)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers in the order they compute (functional models include ``InputLayer``s)."""
+        if self.graph is not None:
+            return list(self.graph.layers)
+        return [m for m in self.children() if isinstance(m, Layer)]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by ``name`` or by position ``index``."""
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"{self.owner}: get_layer index {index} is out of range for "
+                                 f"{len(self.layers)} layers")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"{self.owner}: no layer named {name!r}; layers are "
+                         f"{[layer.name for layer in self.layers]}")
+
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        if self.graph is None:
+            raise AttributeError(f"{self.owner} has no symbolic inputs")
+        return self.graph.inputs
+
+    @property
+    def outputs(self) -> list[KerasTensor]:
+        if self.graph is None:
+            raise AttributeError(f"{self.owner} has no symbolic outputs")
+        return self.graph.outputs
+
+    @property
+    def output_names(self) -> list[str]:
+        if self.graph is not None:
+            return [t.node.layer.name for t in self.graph.outputs]
+        return [self.layers[-1].name] if self.layers else [self.name]
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        if self.graph is None:
+            raise NotImplementedError(f"{self.owner}: subclasses of Model must define call()")
+        ins = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(ins) != len(self.graph.inputs):
+            raise ValueError(f"{self.owner}: expected {len(self.graph.inputs)} inputs, got "
+                             f"{len(ins)}")
+        outs = self.graph.run(ins, training)
+        return outs if self._multi_out else outs[0]
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        if self.graph is None:
+            return super().compute_output_shape(input_shape)
+        shapes = self.graph.output_shapes(input_shape if self._multi_in else [input_shape])
+        return shapes if self._multi_out else shapes[0]
+
+    def check_input_shape(self, input_shape: Any, given: str | None = None) -> None:
+        """Compare with the declared input shape (every known size must match)."""
+        expected = self.input_shape_built
+        if expected is None or not isinstance(input_shape, tuple) or \
+                isinstance(expected, list):
+            return
+        fits = len(expected) == len(input_shape) and all(
+            e is None or g is None or e == g for e, g in zip(expected[1:], input_shape[1:],
+                                                            strict=False))
+        if not fits:
+            raise ValueError(f"{self.owner}: expected input of shape {format_shape(expected)}, "
+                             f"got {given or format_shape(input_shape)}")
+
+    @property
+    def device(self) -> torch.device:
+        for p in self.parameters():
+            return p.device
+        return torch.device("cpu")
+
+    def penalties(self) -> list[torch.Tensor]:
+        """Weight (and activity) penalties of every layer, added to the training loss."""
+        return [p for m in self.modules() if isinstance(m, Layer) and not isinstance(m, Model)
+                for p in m.regularization_losses()]
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        return self.penalties()
+
+    def apply_constraints(self) -> None:
+        """Project weights after an update (``kernel_constraint=...``)."""
+        for m in self._constrained:
+            m.apply_constraints()
+
+    @property
+    def _constrained(self) -> list[Layer]:
+        return [m for m in self.modules() if getattr(m, "has_constraints", False)]
+
+    # ----------------------------------------------------------------- compile
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
+                loss_weights: Any = None, weighted_metrics: Any = None,
+                run_eagerly: bool | None = None, steps_per_execution: int | None = None,
+                jit_compile: bool | None = None, **kwargs: Any) -> None:
+        """Choose the optimizer, loss and metrics (Keras defaults: ``optimizer='rmsprop'``).
+
+        ``optimizer`` and ``loss`` take Keras names or objects; ``metrics`` a list such as
+        ``['accuracy']``. ``run_eagerly``/``steps_per_execution`` are accepted for
+        compatibility (cnnlab always runs eagerly).
+        """
+        if kwargs:
+            raise TypeError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
+        self.optimizer = optimizers.get(optimizer)
+        self.objectives = Objectives(loss, metrics, loss_weights)
+        self._optimizer_params: list[int] = []
+
+    def _require_compiled(self, what: str) -> None:
+        if self.optimizer is None or self.objectives is None:
+            raise RuntimeError(f"{self.owner}: call compile(optimizer, loss, metrics) before "
+                               f"{what}()")
+
+    def _prepare(self, first_x: Any) -> None:
+        """Build from the first batch if needed, then the optimizer and the objectives."""
+        if not self.built:
+            self._build_from_data(first_x)
+        params = [p for p in self.parameters()]
+        if [id(p) for p in params] != self._optimizer_params:
+            self.optimizer.build(params)
+            self._optimizer_params = [id(p) for p in params]
+        shapes = self.output_shape if isinstance(self.output_shape, list) else [self.output_shape]
+        self.objectives.resolve(self.output_names, shapes)
+
+    def _build_from_data(self, x: Any) -> None:
+        xs = x if isinstance(x, (list, tuple)) else [x]
+        shapes = [(None, *tuple(t.shape[1:])) for t in xs]
+        self.build(shapes if isinstance(x, (list, tuple)) else shapes[0])
+
+    def build(self, input_shape: Any) -> None:
+        """Build all layers for ``input_shape`` (Keras shape incl. batch)."""
+        if self.graph is not None:
+            return
+        Layer.ensure_built(self, tuple(input_shape) if not isinstance(input_shape, list)
+                           else input_shape)
+
+    # ----------------------------------------------------------------- fit
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: int | str = "auto", callbacks: Sequence | None = None,
+            validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
+            class_weight: dict | None = None, sample_weight: Any = None,
+            initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: int = 1, max_queue_size: int = 10, workers: int = 1,
+            use_multiprocessing: bool = False, seed: int | None = None) -> History:
+        """Train for ``epochs`` epochs; returns a ``History`` (``history.history['loss']``).
+
+        ``x`` may be arrays/tensors (with ``y``), or a generator / ``Sequence`` / PyTorch
+        ``DataLoader`` yielding ``(x, y)`` or ``(x, y, sample_weight)``. ``validation_split``
+        holds out the *last* fraction of the arrays (before shuffling), as Keras does.
+        ``seed`` (cnnlab extra) fixes the shuffling order.
+        """
+        self._require_compiled("fit")
+        verbose = 1 if verbose == "auto" else int(verbose)
+        _check_positive_int(epochs, "epochs", allow_zero=True)
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"fit: `validation_split` must be in [0, 1), got {validation_split}")
+        train = make_source(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle),
+                            steps=steps_per_epoch, what="x")
+        val = None
+        if validation_split and validation_data is None:
+            if not isinstance(train, ArrayData):
+                raise ValueError("fit: `validation_split` needs array data; with a generator "
+                                 "pass `validation_data`")
+            train, val = train.split(validation_split)
+        elif validation_data is not None:
+            val = self._validation_source(validation_data, validation_batch_size or batch_size,
+                                          validation_steps)
+        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        self._prepare_from(train)
+        if isinstance(train, ArrayData) and train.y is not None:
+            self._check_targets(train.y)
+        table = self._class_weight_table(class_weight)
+        cbs = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
+                           epochs=epochs, steps=len(train), verbose=verbose)
+        self.history = cbs.history
+        self.stop_training = False
+        logs: dict = {}
+        cbs.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            cbs.on_epoch_begin(epoch)
+            logs = loop.train_epoch(self, train, cbs, generator, table)
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                logs.update(loop.test_epoch(self, val, None, prefix="val_"))
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        self.eval()
+        cbs.on_train_end(logs)
+        return self.history
+
+    def _prepare_from(self, source: ArrayData | StreamData) -> None:
+        if isinstance(source, ArrayData):
+            self._prepare(source.x)
+        elif not self.built:
+            first = next(iter(StreamData(source.source, 1, source.what).batches()))
+            self._prepare(first[0])
+        else:
+            self._prepare(None)
+
+    def _validation_source(self, data: Any, batch_size: int | None,
+                           steps: int | None) -> ArrayData | StreamData:
+        if is_stream(data):
+            return make_source(data, batch_size=batch_size, steps=steps,
+                               what="validation_data")
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise ValueError("fit: `validation_data` must be (x_val, y_val), (x_val, y_val, "
+                             "sample_weight) or a generator")
+        vx, vy, *vw = data
+        return make_source(vx, vy, vw[0] if vw else None, batch_size=batch_size,
+                           what="validation_data")
+
+    def _check_targets(self, y: Any) -> None:
+        shapes = self.output_shape if isinstance(self.output_shape, list) else [self.output_shape]
+        ys = y if isinstance(y, list) else [y]
+        if len(ys) != len(shapes):
+            raise ValueError(f"{self.owner}: the model has {len(shapes)} outputs but `y` has "
+                             f"{len(ys)} arrays")
+        self.objectives.check_targets(ys, shapes)
+
+    def _class_weight_table(self, class_weight: dict | None) -> torch.Tensor | None:
+        if class_weight is None:
+            return None
+        if not isinstance(class_weight, dict) or not class_weight:
+            raise TypeError(f"fit: `class_weight` must be a dict {{class index: weight}}, got "
+                            f"{class_weight!r}")
+        size = max(int(k) for k in class_weight) + 1
+        table = torch.ones(size)
+        for k, v in class_weight.items():
+            table[int(k)] = float(v)
+        return table
+
+    # ----------------------------------------------------------------- evaluate / predict
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: int | str = "auto", sample_weight: Any = None,
+                 steps: int | None = None, callbacks: Sequence | None = None,
+                 max_queue_size: int = 10, workers: int = 1, use_multiprocessing: bool = False,
+                 return_dict: bool = False) -> float | list[float] | dict[str, float]:
+        """Loss and metrics on the data: a float (loss only), a list, or a dict."""
+        self._require_compiled("evaluate")
+        source = make_source(x, y, sample_weight, batch_size=batch_size, steps=steps)
+        self._prepare_from(source)
+        if isinstance(source, ArrayData) and source.y is not None:
+            self._check_targets(source.y)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0, steps=len(source),
+                           verbose=verbose, epochs=1)
+        cbs.on_test_begin()
+        logs = loop.test_epoch(self, source, cbs)
+        cbs.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto",
+                steps: int | None = None, callbacks: Sequence | None = None,
+                max_queue_size: int = 10, workers: int = 1,
+                use_multiprocessing: bool = False) -> np.ndarray | list[np.ndarray]:
+        """Model outputs as NumPy arrays (a list for several outputs); batch size 32."""
+        source = make_source(x, None, batch_size=batch_size, steps=steps)
+        if isinstance(source, ArrayData):
+            if not self.built:
+                self._build_from_data(source.x)
+            self._check_data_shape(source.x)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0, steps=len(source),
+                           verbose=0 if len(source) == 1 else verbose, epochs=1)
+        cbs.on_predict_begin()
+        outputs = loop.predict_all(self, source, cbs)
+        cbs.on_predict_end()
+        arrays = [o.numpy() for o in outputs]
+        return arrays if len(arrays) > 1 else arrays[0]
+
+    def _check_data_shape(self, x: Any) -> None:
+        if isinstance(x, torch.Tensor):
+            self.check_input_shape((None, *x.shape[1:]),
+                                   given=f"data of shape {tuple(x.shape)}")
+
+    def predict_on_batch(self, x: Any) -> np.ndarray | list[np.ndarray]:
+        """Outputs for one batch, without batching it further."""
+        source = ArrayData(x, batch_size=max(1, len(np.asarray(x)) if not isinstance(
+            x, (list, tuple)) else len(x[0])))
+        if not self.built:
+            self._build_from_data(source.x)
+        arrays = [o.numpy() for o in loop.predict_all(self, source, None)]
+        return arrays if len(arrays) > 1 else arrays[0]
+
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: dict | None = None, return_dict: bool = False) -> Any:
+        """One optimizer step on one batch; returns the batch's loss (and metrics)."""
+        self._require_compiled("train_on_batch")
+        data = ArrayData(x, y, sample_weight, batch_size=10**12)
+        self._prepare(data.x)
+        self.train()
+        self.objectives.reset()
+        bx, by, bw = next(data.batches())
+        table = self._class_weight_table(class_weight)
+        if table is not None:
+            bw = loop.class_sample_weights(table, by, bw)
+        loop.train_step(self, bx, by, bw)
+        self.eval()
+        return self._batch_result(return_dict)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:
+        """Loss (and metrics) on one batch, without updating weights."""
+        self._require_compiled("test_on_batch")
+        data = ArrayData(x, y, sample_weight, batch_size=10**12)
+        self._prepare(data.x)
+        loop.test_epoch(self, data, None)
+        return self._batch_result(return_dict)
+
+    def _batch_result(self, return_dict: bool) -> Any:
+        logs = self.objectives.logs()
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    # Keras-2 generator API (same behaviour as fit/evaluate/predict with a generator).
+    def fit_generator(self, generator: Any, steps_per_epoch: int | None = None,
+                      epochs: int = 1, **kwargs: Any) -> History:
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, **kwargs)
+
+    def evaluate_generator(self, generator: Any, steps: int | None = None,
+                           **kwargs: Any) -> Any:
+        return self.evaluate(generator, steps=steps, **kwargs)
+
+    def predict_generator(self, generator: Any, steps: int | None = None,
+                          **kwargs: Any) -> Any:
+        return self.predict(generator, steps=steps, **kwargs)
+
+    # ----------------------------------------------------------------- weights & saving
+    def keras_weights(self) -> list:
+        return []
+
+    def _all_keras_weights(self) -> list:
+        return [w for layer in self.layers for w in layer._all_keras_weights()]
+
+    def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
+                print_fn: Any = None, expand_nested: bool = False,
+                show_trainable: bool = False) -> None:
+        """Print Keras's table: layer (type), output shape, param #, and the totals."""
+        from cnnlab.models.summary import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      show_trainable=show_trainable)
+
+    def save(self, filepath: str, overwrite: bool = True, include_optimizer: bool = True,
+             **kwargs: Any) -> None:
+        """Write ``config.json`` + ``weights.safetensors`` (+ optimizer state) as one zip."""
+        from cnnlab.io.saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath: str, overwrite: bool = True, **kwargs: Any) -> None:
+        from cnnlab.io.saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: str, **kwargs: Any) -> None:
+        from cnnlab.io.saving import load_weights
+
+        load_weights(self, filepath)
+
+    def get_config(self) -> dict:
+        from cnnlab.models.config import model_config
+
+        return model_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict) -> Model:
+        from cnnlab.models.config import model_from_config
+
+        return model_from_config(config, cls)
+
+    def to_json(self, **kwargs: Any) -> str:
+        import json
+
+        return json.dumps({"class_name": self.class_name, "config": self.get_config()}, **kwargs)
+
+    @property
+    def class_name(self) -> str:
+        return "Functional" if type(self) is Model else type(self).__name__
+
+    @property
+    def metrics_names(self) -> list[str]:
+        if self.objectives is None or not self.objectives.ready:
+            return []
+        return list(self.objectives.logs().keys())
+
+
+def _check_positive_int(value: Any, name: str, allow_zero: bool = False) -> None:
+    low = 0 if allow_zero else 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"`{name}` must be an int >= {low}, got {value!r}")
+

@@ -1,0 +1,1 @@
+"""The training loop, callbacks and the progress bar."""

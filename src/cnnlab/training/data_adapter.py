@@ -1,0 +1,252 @@
+"""Turn what users pass to ``fit``/``evaluate``/``predict`` into batches of tensors.
+
+Sources: NumPy arrays / tensors (held once in memory, batched by index — no per-sample Python),
+Python generators and iterators yielding ``(x, y)`` or ``(x, y, sample_weight)``, Keras-style
+``Sequence`` objects (``__len__`` + ``__getitem__``), and PyTorch ``DataLoader``s. Inputs and
+targets may be single arrays or lists/tuples of arrays (multi-input/output models).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from cnnlab.layers.base import flatten, map_structure
+
+Batch = tuple[Any, Any, Any]
+
+
+def as_tensor(data: Any, *, what: str, target: bool = False) -> torch.Tensor:
+    """One array -> tensor with no copy when possible.
+
+    Inputs: float64 becomes float32 (Keras's floatx); other dtypes are kept and cast per batch.
+    Targets: floats become float32, integers int64 (what the losses index with).
+    """
+    if isinstance(data, torch.Tensor):
+        tensor = data
+    else:
+        array = np.asarray(data)
+        if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
+                                         or array.dtype == bool):
+            raise TypeError(f"`{what}` must be numeric, got an array of dtype {array.dtype}")
+        if array.dtype == np.float64 or array.dtype == np.float16:
+            array = array.astype(np.float32)
+        tensor = torch.from_numpy(np.ascontiguousarray(array))
+    if tensor.dtype == torch.bool:
+        tensor = tensor.to(torch.float32)
+    if target:
+        if tensor.is_floating_point():
+            return tensor.to(torch.float32)
+        return tensor.to(torch.int64)
+    if tensor.dtype == torch.float64:
+        return tensor.to(torch.float32)
+    return tensor
+
+
+def tensors_of(data: Any, what: str, target: bool = False) -> Any:
+    """An array, or a list/tuple of arrays (several model inputs/outputs), as tensors.
+
+    A list of plain numbers or of lists is one array (``[[0, 1], [1, 0]]``), not several.
+    """
+    if isinstance(data, (list, tuple)) and data and all(
+            isinstance(a, (np.ndarray, torch.Tensor)) for a in data):
+        return [as_tensor(a, what=f"{what}[{i}]", target=target) for i, a in enumerate(data)]
+    return as_tensor(data, what=what, target=target)
+
+
+def to_model_input(x: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A batch as the model consumes it: floating point, on the model's device."""
+    if not x.is_floating_point():
+        x = x.to(torch.float32)
+    return x.to(device, non_blocking=True)
+
+
+def check_finite(x: Any, what: str) -> None:
+    """Raise ``ValueError`` naming ``what`` when a float input holds NaN or inf."""
+    for leaf in flatten(x):
+        if isinstance(leaf, torch.Tensor) and leaf.is_floating_point():
+            bad = ~torch.isfinite(leaf)
+            if bool(bad.any()):
+                index = int(bad.reshape(len(leaf), -1).any(dim=1).nonzero()[0, 0]) \
+                    if leaf.ndim else 0
+                raise ValueError(f"`{what}` contains NaN or infinite values (first in sample "
+                                 f"{index}); clean or impute the data before training")
+
+
+def num_samples(structure: Any, what: str) -> int:
+    lengths = {len(leaf) for leaf in flatten(structure)}
+    if len(lengths) != 1:
+        raise ValueError(f"all arrays in `{what}` must have the same number of samples, got "
+                         f"{sorted(lengths)}")
+    return lengths.pop()
+
+
+class ArrayData:
+    """Arrays held once as tensors; each epoch yields index-selected batches.
+
+    ``shuffle=True`` draws a new permutation per epoch (Keras's default for ``fit``).
+    """
+
+    def __init__(self, x: Any, y: Any = None, sample_weight: Any = None, batch_size: int = 32,
+                 shuffle: bool = False, check: bool = True):
+        self.x = tensors_of(x, "x")
+        self.y = None if y is None else tensors_of(y, "y", target=True)
+        self.sample_weight = None if sample_weight is None else as_tensor(
+            sample_weight, what="sample_weight", target=True).to(torch.float32)
+        n = num_samples(self.x, "x")
+        for name, part in (("y", self.y), ("sample_weight", self.sample_weight)):
+            if part is not None and num_samples(part, name) != n:
+                raise ValueError(f"`x` and `{name}` must have the same number of samples, got "
+                                 f"{n} and {num_samples(part, name)}")
+        if n == 0:
+            raise ValueError("`x` is empty: there is nothing to train or predict on")
+        if check:
+            check_finite(self.x, "x")
+        self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
+
+    def __len__(self) -> int:
+        return math.ceil(self.n / self.batch_size)
+
+    def batches(self, generator: torch.Generator | None = None) -> Iterator[Batch]:
+        if self.shuffle:
+            order = torch.randperm(self.n, generator=generator)
+            for start in range(0, self.n, self.batch_size):
+                idx = order[start:start + self.batch_size]
+                yield self._take(lambda t, i=idx: t.index_select(0, i))
+        else:
+            for start in range(0, self.n, self.batch_size):
+                stop = start + self.batch_size
+                yield self._take(lambda t, a=start, b=stop: t[a:b])
+
+    def _take(self, select: Any) -> Batch:
+        pick = (lambda part: None if part is None else map_structure(select, part))
+        return pick(self.x), pick(self.y), pick(self.sample_weight)
+
+    def split(self, validation_split: float) -> tuple[ArrayData, ArrayData]:
+        """Keras's rule: the *last* ``validation_split`` fraction, taken before shuffling."""
+        split_at = int(math.floor(self.n * (1.0 - validation_split)))
+        if split_at == 0 or split_at == self.n:
+            raise ValueError(f"validation_split={validation_split} leaves an empty training or "
+                             f"validation set with {self.n} samples")
+
+        def part(a: int, b: int | None, shuffle: bool) -> ArrayData:
+            data = ArrayData.__new__(ArrayData)
+            cut = (lambda t: t[a:b])
+            data.x = map_structure(cut, self.x)
+            data.y = None if self.y is None else map_structure(cut, self.y)
+            data.sample_weight = None if self.sample_weight is None else cut(self.sample_weight)
+            data.n = num_samples(data.x, "x")
+            data.batch_size, data.shuffle = self.batch_size, shuffle
+            return data
+
+        return part(0, split_at, self.shuffle), part(split_at, None, False)
+
+
+def unpack(batch: Any, what: str) -> Batch:
+    """``(x, y)`` / ``(x, y, w)`` / ``x`` from a generator, as tensors."""
+    if isinstance(batch, dict):
+        raise TypeError(f"{what} yielded a dict; yield (x, y) or (x, y, sample_weight) tuples")
+    if isinstance(batch, (tuple, list)) and len(batch) in (2, 3) and not _is_array_like(batch):
+        x, y, *rest = batch
+        w = rest[0] if rest else None
+    else:
+        x, y, w = batch, None, None
+    x = tensors_of(x, f"x from {what}")
+    y = None if y is None else tensors_of(y, f"y from {what}", target=True)
+    w = None if w is None else as_tensor(w, what="sample_weight", target=True).float()
+    check_finite(x, f"x from {what}")
+    return x, y, w
+
+
+def _is_array_like(batch: Any) -> bool:
+    """A tuple of equal-shaped numbers is one array, not an (x, y) pair."""
+    return all(isinstance(v, (int, float)) for v in batch)
+
+
+class StreamData:
+    """Generators, iterators, ``Sequence``s and ``DataLoader``s.
+
+    ``steps`` batches make one epoch; when ``None`` the epoch is ``len(source)`` for
+    sized sources or the source's exhaustion for plain generators. A plain generator is
+    consumed across epochs (it is not restarted), as Keras does.
+    """
+
+    def __init__(self, source: Any, steps: int | None = None, what: str = "the generator"):
+        self.source, self.steps, self.what = source, steps, what
+        self.is_sequence = hasattr(source, "__getitem__") and hasattr(source, "__len__") \
+            and not isinstance(source, (list, tuple, np.ndarray, torch.Tensor))
+        self.restartable = self.is_sequence or (hasattr(source, "__iter__")
+                                                and not hasattr(source, "__next__"))
+        self._iterator: Iterator | None = None
+
+    def __len__(self) -> int | None:
+        if self.steps is not None:
+            return self.steps
+        try:
+            return len(self.source)
+        except TypeError:
+            return None
+
+    def batches(self, generator: torch.Generator | None = None) -> Iterator[Batch]:
+        if self.is_sequence:
+            count = self.steps or len(self.source)
+            for i in range(count):
+                yield unpack(self.source[i % len(self.source)], self.what)
+            if hasattr(self.source, "on_epoch_end"):
+                self.source.on_epoch_end()
+            return
+        if self.steps is None:
+            iterator = iter(self.source) if self.restartable else self._persistent()
+            produced = 0
+            for batch in iterator:
+                produced += 1
+                yield unpack(batch, self.what)
+            if produced == 0:
+                raise ValueError(f"{self.what} yielded no batches (a generator is consumed "
+                                 f"once: give steps_per_epoch and make it loop forever)")
+            return
+        for _ in range(self.steps):
+            try:
+                batch = next(self._persistent())
+            except StopIteration:
+                if not self.restartable:
+                    raise ValueError(f"{self.what} ran out of data after fewer than "
+                                     f"{self.steps} steps; make it loop forever or lower "
+                                     f"steps_per_epoch") from None
+                self._iterator = iter(self.source)
+                batch = next(self._iterator)
+            yield unpack(batch, self.what)
+
+    def _persistent(self) -> Iterator:
+        if self._iterator is None:
+            self._iterator = iter(self.source)
+        return self._iterator
+
+
+def is_stream(x: Any) -> bool:
+    """Whether ``x`` is a batch source rather than array data."""
+    if isinstance(x, (np.ndarray, torch.Tensor, list, tuple, dict)):
+        return False
+    return hasattr(x, "__iter__") or hasattr(x, "__next__") or hasattr(x, "__getitem__")
+
+
+def make_source(x: Any, y: Any = None, sample_weight: Any = None, *, batch_size: int | None,
+                shuffle: bool = False, steps: int | None = None,
+                what: str = "x") -> ArrayData | StreamData:
+    """Choose the adapter for ``x`` and check the arguments that do not fit it."""
+    if is_stream(x):
+        if y is not None:
+            raise ValueError(f"`y` must not be given when `{what}` is a generator, Sequence or "
+                             f"DataLoader (it yields the targets), got y of type "
+                             f"{type(y).__name__}")
+        return StreamData(x, steps, what=f"`{what}` ({type(x).__name__})")
+    if x is None:
+        raise ValueError(f"`{what}` is required: pass arrays or a generator of batches")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                   or batch_size <= 0):
+        raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}")
+    return ArrayData(x, y, sample_weight, batch_size or 32, shuffle)

@@ -1,0 +1,131 @@
+"""The training loop: one short function per step (train, test, predict) and per epoch.
+
+``train_step``: forward in training mode, loss (+ weight penalties), backward, optimizer step,
+constraints, metric update. ``test_step``: forward in inference mode, loss and metrics.
+``predict_step``: forward only. The epoch functions iterate a batch source and call the
+callbacks' batch hooks only when some callback listens to them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from cnnlab.layers.base import flatten
+from cnnlab.training.callbacks import CallbackList
+from cnnlab.training.data_adapter import ArrayData, StreamData, to_model_input
+
+
+def as_list(value: Any) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def batch_size_of(x: Any) -> int:
+    return int(flatten(x)[0].shape[0])
+
+
+def move(x: Any, device: torch.device) -> Any:
+    if isinstance(x, (list, tuple)):
+        return [to_model_input(t, device) for t in x]
+    return to_model_input(x, device)
+
+
+def move_targets(y: Any, device: torch.device) -> list:
+    return [t.to(device, non_blocking=True) for t in as_list(y)]
+
+
+def train_step(model: Any, x: Any, y: Any, sample_weight: Any) -> None:
+    device = model.device
+    x, targets = move(x, device), move_targets(y, device)
+    if sample_weight is not None:
+        sample_weight = sample_weight.to(device)
+    y_pred = as_list(model(x, training=True))
+    objectives = model.objectives
+    total, parts = objectives.total_loss(targets, y_pred, sample_weight, model.penalties())
+    optimizer = model.optimizer
+    optimizer.zero_grad()
+    total.backward()
+    optimizer.step()
+    model.apply_constraints()
+    objectives.update(total, parts, targets, y_pred, sample_weight, batch_size_of(x))
+
+
+def test_step(model: Any, x: Any, y: Any, sample_weight: Any) -> None:
+    device = model.device
+    x, targets = move(x, device), move_targets(y, device)
+    if sample_weight is not None:
+        sample_weight = sample_weight.to(device)
+    y_pred = as_list(model(x, training=False))
+    total, parts = model.objectives.total_loss(targets, y_pred, sample_weight, model.penalties())
+    model.objectives.update(total, parts, targets, y_pred, sample_weight, batch_size_of(x))
+
+
+def predict_step(model: Any, x: Any) -> list[torch.Tensor]:
+    return as_list(model(move(x, model.device), training=False))
+
+
+def train_epoch(model: Any, source: ArrayData | StreamData, callbacks: CallbackList,
+                generator: torch.Generator | None, class_weights: torch.Tensor | None) -> dict:
+    """One pass over ``source``; returns the epoch's training logs."""
+    model.train()
+    model.objectives.reset()
+    listen = callbacks.batch_hooks_needed("train")
+    for step, (x, y, w) in enumerate(source.batches(generator)):
+        if y is None:
+            raise ValueError("fit: the data yields no targets; yield (x, y) pairs")
+        if class_weights is not None:
+            w = class_sample_weights(class_weights, y, w)
+        if listen:
+            callbacks.on_train_batch_begin(step)
+        train_step(model, x, y, w)
+        if listen:
+            callbacks.on_train_batch_end(step, model.objectives.logs())
+        if model.stop_training:
+            break
+    return model.objectives.logs()
+
+
+@torch.inference_mode()
+def test_epoch(model: Any, source: ArrayData | StreamData, callbacks: CallbackList | None,
+               prefix: str = "") -> dict:
+    """Evaluate on ``source``; returns logs (keys prefixed with ``val_`` for validation)."""
+    model.eval()
+    model.objectives.reset()
+    listen = callbacks is not None and callbacks.batch_hooks_needed("test")
+    for step, (x, y, w) in enumerate(source.batches()):
+        if y is None:
+            raise ValueError("evaluate: the data yields no targets; yield (x, y) pairs")
+        if listen:
+            callbacks.on_test_batch_begin(step)
+        test_step(model, x, y, w)
+        if listen:
+            callbacks.on_test_batch_end(step, model.objectives.logs())
+    return model.objectives.logs(prefix)
+
+
+@torch.inference_mode()
+def predict_all(model: Any, source: ArrayData | StreamData,
+                callbacks: CallbackList | None) -> list[torch.Tensor]:
+    """Outputs for every batch of ``source``, concatenated per model output."""
+    model.eval()
+    listen = callbacks is not None and callbacks.batch_hooks_needed("predict")
+    chunks: list[list[torch.Tensor]] = []
+    for step, (x, _, _) in enumerate(source.batches()):
+        if listen:
+            callbacks.on_predict_batch_begin(step)
+        chunks.append([out.detach().to("cpu") for out in predict_step(model, x)])
+        if listen:
+            callbacks.on_predict_batch_end(step, {"outputs": chunks[-1]})
+    if not chunks:
+        raise ValueError("predict: the data yielded no batches")
+    return [torch.cat(parts) for parts in zip(*chunks, strict=True)]
+
+
+def class_sample_weights(table: torch.Tensor, y: Any, weights: Any) -> torch.Tensor:
+    """Per-sample weights from ``class_weight`` (integer labels or one-hot rows)."""
+    labels = as_list(y)[0]
+    if labels.is_floating_point() and labels.ndim > 1 and labels.shape[-1] > 1:
+        labels = labels.argmax(dim=-1)
+    per_sample = table[labels.reshape(len(labels), -1)[:, 0].long()]
+    return per_sample if weights is None else per_sample * weights
