@@ -177,6 +177,7 @@ def test_serialize_round_trip_gives_same_values():
     copy = init.get(init.serialize(original))
     assert copy.get_config() == original.get_config()
     assert torch.equal(copy((8, 8)), original((8, 8)))
+    assert init.serialize(None) is None
 
 
 def test_get_errors():

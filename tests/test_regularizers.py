@@ -65,6 +65,7 @@ def test_serialize_round_trip():
     original = reg.L1L2(l1=0.25, l2=0.5)
     assert reg.serialize(original) == {"class_name": "L1L2", "config": {"l1": 0.25, "l2": 0.5}}
     assert reg.get(reg.serialize(original)).get_config() == original.get_config()
+    assert reg.serialize(None) is None and reg.get(reg.serialize(None)) is None
 
 
 def test_errors():

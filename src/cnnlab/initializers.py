@@ -360,8 +360,10 @@ def _lookup(name: str) -> type:
     return cls
 
 
-def serialize(initializer: Initializer) -> dict[str, Any]:
-    """``{'class_name': ..., 'config': ...}``, the form ``get`` reads back."""
+def serialize(initializer: Initializer | None) -> dict[str, Any] | None:
+    """``{'class_name': ..., 'config': ...}``, the form ``get`` reads back; ``None`` stays."""
+    if initializer is None:
+        return None
     if type(initializer).__name__ not in _CLASSES:
         raise ValueError(
             f"Cannot serialize {initializer!r}: only the built-in initializers "

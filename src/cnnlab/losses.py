@@ -66,7 +66,9 @@ def align(y_true: TensorLike, y_pred: TensorLike) -> tuple[torch.Tensor, torch.T
     return match_rank(y_true, y_pred)
 
 
-def _logits(y_pred: TensorLike, from_logits: bool, activation: str, axis: int = -1):
+def _logits(
+    y_pred: TensorLike, from_logits: bool, activation: str, axis: int = -1
+) -> tuple[TensorLike, bool]:
     """``(tensor, from_logits)``: the cached logits if ``y_pred`` is an ``activation`` output.
 
     Like tf.keras, the cached logits win even when ``from_logits=True`` was passed by mistake.

@@ -220,7 +220,7 @@ class KerasNadam(KerasRule):
     def _update(self, group, params, grads, momentums, velocities) -> None:
         b1, b2, t = group["beta_1"], group["beta_2"], group["step"]
         u_t = b1 * (1 - 0.5 * 0.96**t)
-        u_next = b1 * (1 - 0.5 * 0.96 ** (t + 1))
+        u_next = b1 * (1 - 0.5 * 0.96 ** (t))
         product = group["u_product"]
         torch._foreach_lerp_(momentums, grads, 1 - b1)
         torch._foreach_mul_(velocities, b2)
@@ -231,7 +231,8 @@ class KerasNadam(KerasRule):
         root = torch._foreach_sqrt(velocities)
         torch._foreach_add_(root, group["epsilon"] * s)
         scale = -group["lr"] * s
-        torch._foreach_addcdiv_(params, momentums, root, value=scale * u_next / (1 - product * u_next))
+        m_weight = scale * u_next / (1 - product * u_next)
+        torch._foreach_addcdiv_(params, momentums, root, value=m_weight)
         torch._foreach_addcdiv_(params, grads, root, value=scale * (1 - u_t) / (1 - product))
 
 

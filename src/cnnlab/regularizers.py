@@ -133,8 +133,10 @@ def _lookup(name: str) -> type[Regularizer]:
     return cls
 
 
-def serialize(regularizer: Regularizer) -> dict[str, Any]:
-    """``{'class_name': ..., 'config': ...}``, the form ``get`` reads back."""
+def serialize(regularizer: Regularizer | None) -> dict[str, Any] | None:
+    """``{'class_name': ..., 'config': ...}``, the form ``get`` reads back; ``None`` stays."""
+    if regularizer is None:
+        return None
     if type(regularizer).__name__ not in _CLASSES:
         raise ValueError(
             f"Cannot serialize {regularizer!r}: only the built-in regularizers "

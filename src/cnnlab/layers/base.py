@@ -375,6 +375,23 @@ class Layer(torch.nn.Module):
             )
         return sum(t.numel() for t in self.weights)
 
+    def weight_constraints(self) -> dict[str, Any]:
+        """Keras weight name -> constraint (``{'kernel': MaxNorm(3)}``); default none."""
+        return {}
+
+    @property
+    def has_constraints(self) -> bool:
+        return any(c is not None for c in self.weight_constraints().values())
+
+    @torch.no_grad()
+    def apply_constraints(self) -> None:
+        """Project each constrained weight, in Keras layout, after an optimizer step."""
+        constraints = self.weight_constraints()
+        for name, tensor, layout in self.keras_weights():
+            constraint = constraints.get(name)
+            if constraint is not None:
+                tensor.copy_(layout.from_keras(constraint(layout.to_keras(tensor))))
+
     def regularization_losses(self) -> list[torch.Tensor]:
         """Penalties of this layer's weight regularizers (added to the training loss)."""
         return []

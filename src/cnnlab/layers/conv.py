@@ -15,7 +15,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnlab import activations, initializers, regularizers, shapes
+from cnnlab import activations, constraints, initializers, regularizers, shapes
 from cnnlab.layers import conv_utils as cu
 from cnnlab.layers.base import SAME_LAYOUT, Layer, WeightLayout, permuted_layout, register
 
@@ -160,7 +160,7 @@ def _legacy_conv_args(rank: int, args: tuple, kwargs: dict, owner: str) -> tuple
     sizes = [kwargs.pop(k) for k in ("nb_row", "nb_col", "kernel_dim1", "kernel_dim2",
                                      "kernel_dim3") if k in kwargs]
     if sizes:
-        args = (*args[:1], *sizes, *args[1:])
+        kwargs["kernel_size"] = tuple(sizes)
     if rank > 1 and len(args) == 1 + rank and all(isinstance(a, int) for a in args):
         if "strides" in kwargs:
             raise TypeError(f"{owner}: got {len(args)} positional ints and `strides=`; write "
@@ -216,7 +216,8 @@ class Conv(BaseConv):
         self.filters, self.groups = filters, groups
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.layout = kernel_layout(self.rank)
         if self.batch_input_shape is not None:
             self.ensure_built(self.batch_input_shape)
@@ -254,6 +255,9 @@ class Conv(BaseConv):
     def regularized_weights(self) -> list:
         return [(self.kernel_regularizer, self.kernel), *super().regularized_weights()]
 
+    def weight_constraints(self) -> dict:
+        return {"kernel": self.kernel_constraint, "bias": self.bias_constraint}
+
     def macs(self) -> int:
         """Multiply-accumulates per sample: ``prod(O)·prod(F)·(D/groups)·M``."""
         spatial = cu.spatial_shape(self.output_shape, self.data_format)
@@ -264,7 +268,9 @@ class Conv(BaseConv):
         config = self.base_config()
         config.update(filters=self.filters, groups=self.groups,
                       kernel_initializer=initializers.serialize(self.kernel_initializer),
-                      kernel_regularizer=regularizers.serialize(self.kernel_regularizer))
+                      kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+                      kernel_constraint=constraints.serialize(self.kernel_constraint),
+                      bias_constraint=constraints.serialize(self.bias_constraint))
         return config
 
 
@@ -331,6 +337,8 @@ class DepthwiseConv2D(BaseConv):
         self.depth_multiplier = depth_multiplier
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.layout = _depthwise_layout(depth_multiplier)
         if self.batch_input_shape is not None:
             self.ensure_built(self.batch_input_shape)
@@ -366,6 +374,9 @@ class DepthwiseConv2D(BaseConv):
         return [(self.depthwise_regularizer, self.depthwise_kernel),
                 *super().regularized_weights()]
 
+    def weight_constraints(self) -> dict:
+        return {"depthwise_kernel": self.depthwise_constraint, "bias": self.bias_constraint}
+
     def macs(self) -> int:
         spatial = cu.spatial_shape(self.output_shape, self.data_format)
         channels = self.input_channels(self.input_shape)
@@ -375,7 +386,9 @@ class DepthwiseConv2D(BaseConv):
         config = self.base_config()
         config.update(depth_multiplier=self.depth_multiplier,
                       depthwise_initializer=initializers.serialize(self.depthwise_initializer),
-                      depthwise_regularizer=regularizers.serialize(self.depthwise_regularizer))
+                      depthwise_regularizer=regularizers.serialize(self.depthwise_regularizer),
+                      depthwise_constraint=constraints.serialize(self.depthwise_constraint),
+                      bias_constraint=constraints.serialize(self.bias_constraint))
         return config
 
 
@@ -409,6 +422,9 @@ class SeparableConv2D(BaseConv):
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.depthwise_layout = _depthwise_layout(depth_multiplier)
         self.pointwise_layout = kernel_layout(2)
         if self.batch_input_shape is not None:
@@ -451,11 +467,18 @@ class SeparableConv2D(BaseConv):
                 (self.pointwise_regularizer, self.pointwise_kernel),
                 *super().regularized_weights()]
 
+    def weight_constraints(self) -> dict:
+        return {"depthwise_kernel": self.depthwise_constraint,
+                "pointwise_kernel": self.pointwise_constraint, "bias": self.bias_constraint}
+
     def get_config(self) -> dict:
         config = self.base_config()
         config.update(filters=self.filters, depth_multiplier=self.depth_multiplier,
                       depthwise_initializer=initializers.serialize(self.depthwise_initializer),
                       pointwise_initializer=initializers.serialize(self.pointwise_initializer),
                       depthwise_regularizer=regularizers.serialize(self.depthwise_regularizer),
-                      pointwise_regularizer=regularizers.serialize(self.pointwise_regularizer))
+                      pointwise_regularizer=regularizers.serialize(self.pointwise_regularizer),
+                      depthwise_constraint=constraints.serialize(self.depthwise_constraint),
+                      pointwise_constraint=constraints.serialize(self.pointwise_constraint),
+                      bias_constraint=constraints.serialize(self.bias_constraint))
         return config

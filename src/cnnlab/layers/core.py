@@ -8,7 +8,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnlab import activations, initializers, regularizers
+from cnnlab import activations, constraints, initializers, regularizers
 from cnnlab.layers.base import (
     SAME_LAYOUT,
     KerasTensor,
@@ -103,7 +103,8 @@ class Dense(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.layout = permuted_layout((1, 0))
         self._activity_penalty: torch.Tensor | None = None
         if self.batch_input_shape is not None:
@@ -148,6 +149,9 @@ class Dense(Layer):
             self._activity_penalty = None
         return penalties
 
+    def weight_constraints(self) -> dict:
+        return {"kernel": self.kernel_constraint, "bias": self.bias_constraint}
+
     def macs(self) -> int:
         """Multiply-accumulates per sample: ``n_in·units`` (times leading axes)."""
         return self.kernel.numel() * shapes_prod(self.output_shape[1:-1])
@@ -162,6 +166,8 @@ class Dense(Layer):
             kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
             activity_regularizer=regularizers.serialize(self.activity_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config
 

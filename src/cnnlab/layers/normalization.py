@@ -13,6 +13,10 @@ from cnnlab.layers.base import SAME_LAYOUT, Layer, WeightLayout, register
 WEIGHT_NAMES = ("gamma", "beta", "moving_mean", "moving_variance")  # Keras's order
 
 
+def _serialize_regularizer(regularizer: Any) -> dict | None:
+    return None if regularizer is None else regularizers.serialize(regularizer)
+
+
 @register()
 class BatchNormalization(Layer):
     """Normalize each channel (feature) with batch statistics in training, moving ones after.
@@ -156,7 +160,7 @@ class BatchNormalization(Layer):
             gamma_initializer=initializers.serialize(self.gamma_initializer),
             moving_mean_initializer=initializers.serialize(self.moving_mean_initializer),
             moving_variance_initializer=initializers.serialize(self.moving_variance_initializer),
-            beta_regularizer=regularizers.serialize(self.beta_regularizer),
-            gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
+            beta_regularizer=_serialize_regularizer(self.beta_regularizer),
+            gamma_regularizer=_serialize_regularizer(self.gamma_regularizer),
         )
         return config

@@ -106,14 +106,16 @@ class Dropout(SeededLayer):
                                 self.generator(inputs.device))
 
     def mask_shape(self, shape: torch.Size) -> tuple[int, ...]:
+        """``noise_shape`` with ``None`` filled from ``shape``; it must broadcast to ``shape``."""
         if self.noise_shape is None:
             return tuple(shape)
-        mask = tuple(s if d is None else d for d, s in zip(self.noise_shape, shape, strict=False))
-        if len(self.noise_shape) != len(shape) or any(
-                d not in (1, s) for d, s in zip(mask, shape, strict=True)):
-            raise ValueError(f"{self.owner}: `noise_shape` {self.noise_shape} does not broadcast "
-                             f"to the input shape {tuple(shape)}")
-        return mask
+        if len(self.noise_shape) == len(shape):
+            mask = tuple(s if d is None else d
+                         for d, s in zip(self.noise_shape, shape, strict=True))
+            if all(d in (1, s) for d, s in zip(mask, shape, strict=True)):
+                return mask
+        raise ValueError(f"{self.owner}: `noise_shape` {self.noise_shape} does not broadcast "
+                         f"to the input shape {tuple(shape)}")
 
     def get_config(self) -> dict:
         config = super().get_config()

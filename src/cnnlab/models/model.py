@@ -43,6 +43,7 @@ class Model(Layer):
         self.stop_training = False
         self.history: History | None = None
         self.graph: Graph | None = None
+        self._step_layers: list[Layer] | None = None
         if inputs is not None or outputs is not None:
             self._init_graph(inputs, outputs)
 
@@ -147,10 +148,14 @@ class Model(Layer):
             return p.device
         return torch.device("cpu")
 
+    def leaf_layers(self) -> list[Layer]:
+        """Every layer that is not itself a model, nested models included."""
+        return [m for m in self.modules() if isinstance(m, Layer) and not isinstance(m, Model)]
+
     def penalties(self) -> list[torch.Tensor]:
         """Weight (and activity) penalties of every layer, added to the training loss."""
-        return [p for m in self.modules() if isinstance(m, Layer) and not isinstance(m, Model)
-                for p in m.regularization_losses()]
+        layers = self._step_layers if self._step_layers is not None else self.leaf_layers()
+        return [p for m in layers for p in m.regularization_losses()]
 
     @property
     def losses(self) -> list[torch.Tensor]:
@@ -158,12 +163,10 @@ class Model(Layer):
 
     def apply_constraints(self) -> None:
         """Project weights after an update (``kernel_constraint=...``)."""
-        for m in self._constrained:
-            m.apply_constraints()
-
-    @property
-    def _constrained(self) -> list[Layer]:
-        return [m for m in self.modules() if getattr(m, "has_constraints", False)]
+        layers = self._step_layers if self._step_layers is not None else self.leaf_layers()
+        for m in layers:
+            if m.has_constraints:
+                m.apply_constraints()
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
@@ -197,6 +200,7 @@ class Model(Layer):
             self._optimizer_params = [id(p) for p in params]
         shapes = self.output_shape if isinstance(self.output_shape, list) else [self.output_shape]
         self.objectives.resolve(self.output_names, shapes)
+        self._step_layers = self.leaf_layers()
 
     def _build_from_data(self, x: Any) -> None:
         xs = x if isinstance(x, (list, tuple)) else [x]

@@ -1,0 +1,43 @@
+# make demo  — set up .venv (torch first, then cnnlab) and the Fashion-MNIST files, then train.
+# make test  — the same set-up, then the whole test suite (CI runs this through .ci/run).
+# Override the torch pin with e.g. `make test TORCH=torch==2.5.1`.
+PYTHON ?= python3
+TORCH ?= torch==2.13.0
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(subst =,_,$(subst /,_,$(TORCH)))
+FASHION_DIR := /usr/share/datasets/fashion-mnist
+
+.PHONY: setup data demo test test-fast lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+# Fashion-MNIST from Debian's package where apt is available; otherwise cnnlab's loader
+# downloads the official files (with checksums) on first use.
+data:
+	@if [ ! -f $(FASHION_DIR)/train-images-idx3-ubyte.gz ] && command -v apt-get >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  ( $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist ) \
+	    || echo "note: could not install dataset-fashion-mnist; the loader will download it"; \
+	fi
+
+demo: setup data
+	$(PY) examples/lenet_fashion_mnist.py
+
+test: setup data
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench examples
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
