@@ -277,6 +277,13 @@ def test_lr_alias_setter_writes_learning_rate():
     assert opt.learning_rate == 0.25
 
 
+def test_numpy_scalars_are_stored_as_json_floats():
+    opt = optimizers.SGD(momentum=np.float32(0.5), clipnorm=np.float64(2.0))
+    opt.learning_rate = np.float32(0.25)  # e.g. from a callback computing in NumPy
+    config = json.loads(json.dumps(opt.get_config()))
+    assert (config["learning_rate"], config["momentum"], config["clipnorm"]) == (0.25, 0.5, 2.0)
+
+
 def test_clipvalue_clips_each_element():
     got = run_cnnlab(optimizers.SGD(1.0, clipvalue=0.5), GRADS[:1])
     assert_close(got, [w - np.clip(g, -0.5, 0.5) for w, g in zip(W0, GRADS[0], strict=True)])

@@ -44,7 +44,7 @@ def run_steps(bar, clock, steps, first=1.0, then=0.125, values=None):
         bar.update(step, values(step) if values else None)
 
 
-# --- number and time formats -------------------------------------------------------------
+# --- number and time formats ---
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_eta_format(seconds, text):
     assert format_eta(seconds) == text
 
 
-# --- verbose=1, not a terminal: only the finished line ----------------------------------
+# --- verbose=1, not a terminal: only the finished line ---
 
 
 def test_pipe_output_is_the_final_line_only(clock, capsys):
@@ -111,7 +111,7 @@ def test_explicit_finalize_and_unknown_target(clock, capsys):
     assert capsys.readouterr().out == "      3/Unknown - 1s 125ms/step - loss: 0.2500\n"
 
 
-# --- verbose=1 on a terminal: redrawn in place with \r --------------------------------------
+# --- verbose=1 on a terminal: redrawn in place with \r ---
 
 
 def test_terminal_redraws_with_carriage_return_and_eta(clock, capsys, monkeypatch):
@@ -153,7 +153,7 @@ def test_terminal_updates_are_throttled_by_interval(clock, capsys, monkeypatch):
     assert counts == ["1", "4", "7", "10"]
 
 
-# --- verbose=2: one line at the end -----------------------------------------------------------
+# --- verbose=2: one line at the end ---
 
 
 def test_verbose_2_prints_one_summary_line(clock, capsys):

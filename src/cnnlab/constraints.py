@@ -86,6 +86,7 @@ _CLASSES = {cls.__name__: cls for cls in (MaxNorm, MinMaxNorm, NonNeg, UnitNorm)
 _NAMES = {"max_norm": MaxNorm, "min_max_norm": MinMaxNorm, "non_neg": NonNeg,
           "unit_norm": UnitNorm}
 max_norm, min_max_norm, non_neg, unit_norm = MaxNorm, MinMaxNorm, NonNeg, UnitNorm
+maxnorm, nonneg, unitnorm = MaxNorm, NonNeg, UnitNorm  # Keras 1 spellings
 
 
 def get(identifier: Any) -> Constraint | None:
@@ -112,3 +113,21 @@ def serialize(constraint: Constraint | None) -> dict | None:
     if name not in _CLASSES:
         raise ValueError(f"cannot serialize the custom constraint {constraint!r}")
     return {"class_name": name, "config": constraint.get_config()}
+
+
+__all__ = [
+    "Constraint",
+    "MaxNorm",
+    "MinMaxNorm",
+    "NonNeg",
+    "UnitNorm",
+    "get",
+    "max_norm",
+    "maxnorm",
+    "nonneg",
+    "unitnorm",
+    "min_max_norm",
+    "non_neg",
+    "serialize",
+    "unit_norm",
+]

@@ -370,3 +370,50 @@ def serialize(initializer: Initializer | None) -> dict[str, Any] | None:
             f"{sorted(_CLASSES)} have a name to save."
         )
     return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+
+
+# Keras's lower-case spellings (``keras.initializers.he_normal(seed=1)``).
+zeros, ones, constant, identity = Zeros, Ones, Constant, Identity
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+glorot_uniform, glorot_normal, he_normal, he_uniform = (GlorotUniform, GlorotNormal, HeNormal,
+                                                        HeUniform)
+lecun_normal, lecun_uniform, orthogonal = LecunNormal, LecunUniform, Orthogonal
+
+__all__ = [
+    "zeros",
+    "ones",
+    "constant",
+    "identity",
+    "random_normal",
+    "random_uniform",
+    "truncated_normal",
+    "glorot_uniform",
+    "glorot_normal",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "orthogonal",
+    "Constant",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "Identity",
+    "Initializer",
+    "InitializerLike",
+    "LecunNormal",
+    "LecunUniform",
+    "Ones",
+    "Orthogonal",
+    "RandomInitializer",
+    "RandomNormal",
+    "RandomUniform",
+    "Shape",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "Zeros",
+    "compute_fans",
+    "get",
+    "serialize",
+]

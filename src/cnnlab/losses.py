@@ -589,3 +589,33 @@ def _check_binary(intro: str, labels: torch.Tensor, got: tuple, out: tuple) -> N
             f"{intro}; binary labels must lie in [0, 1], but they range over "
             f"[{low:g}, {high:g}]."
         )
+
+
+__all__ = [
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "Hinge",
+    "Huber",
+    "KLDivergence",
+    "Loss",
+    "LossFunctionWrapper",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredError",
+    "SparseCategoricalCrossentropy",
+    "align",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "check_targets",
+    "get",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "match_rank",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "serialize",
+    "sparse_categorical_crossentropy",
+    "to_float",
+]

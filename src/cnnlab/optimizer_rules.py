@@ -220,7 +220,7 @@ class KerasNadam(KerasRule):
     def _update(self, group, params, grads, momentums, velocities) -> None:
         b1, b2, t = group["beta_1"], group["beta_2"], group["step"]
         u_t = b1 * (1 - 0.5 * 0.96**t)
-        u_next = b1 * (1 - 0.5 * 0.96 ** (t))
+        u_next = b1 * (1 - 0.5 * 0.96 ** (t + 1))
         product = group["u_product"]
         torch._foreach_lerp_(momentums, grads, 1 - b1)
         torch._foreach_mul_(velocities, b2)

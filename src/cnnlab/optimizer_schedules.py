@@ -217,3 +217,14 @@ def deserialize(config: dict[str, Any]) -> LearningRateSchedule:
             f"Unknown learning rate schedule {name!r}; known: {sorted(_SCHEDULES)}."
         )
     return _SCHEDULES[name].from_config(dict(config.get("config", {})))
+
+
+__all__ = [
+    "CosineDecay",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "LearningRateSchedule",
+    "PiecewiseConstantDecay",
+    "deserialize",
+    "serialize",
+]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import numbers
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -60,7 +61,7 @@ def _snake_case(name: str) -> str:
 
 def _check_range(owner: str, name: str, value: Any, low: float = 0.0,
                  high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: `{name}` must be a number; received {name}={value!r}")
     if not low <= value <= high:
         raise ValueError(f"{owner}: `{name}` must be in [{low}, {high}]; received {name}={value!r}")
@@ -114,14 +115,16 @@ class Optimizer:
         self.weight_decay = (None if weight_decay is None
                              else _check_range(owner, "weight_decay", weight_decay))
         clips = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
-        given = {key: value for key, value in clips.items() if value is not None}
+        given = {key: _check_range(owner, key, value) for key, value in clips.items()
+                 if value is not None}
         if len(given) > 1:
             raise ValueError(f"{owner}: only one of `clipnorm`, `clipvalue` and `global_clipnorm` "
                              f"can be set; received {given}")
-        for key, value in given.items():
-            if _check_range(owner, key, value) == 0:
-                raise ValueError(f"{owner}: `{key}` must be > 0; received {key}={value!r}")
-        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        if 0.0 in given.values():
+            raise ValueError(f"{owner}: a clipping threshold must be > 0; received {given}")
+        self.clipnorm = given.get("clipnorm")
+        self.clipvalue = given.get("clipvalue")
+        self.global_clipnorm = given.get("global_clipnorm")
         self.name = name if name is not None else _snake_case(owner)
         self.iterations = 0
         self.torch_optimizer: torch.optim.Optimizer | None = None

@@ -143,3 +143,17 @@ def serialize(regularizer: Regularizer | None) -> dict[str, Any] | None:
             f"{sorted(_CLASSES)} have a name to save."
         )
     return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+
+
+__all__ = [
+    "L1",
+    "L1L2",
+    "L2",
+    "Regularizer",
+    "RegularizerLike",
+    "get",
+    "l1",
+    "l1_l2",
+    "l2",
+    "serialize",
+]

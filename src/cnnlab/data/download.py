@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import os
 import sys
 import tempfile
@@ -163,6 +164,33 @@ def _not_found(
     return DatasetNotFoundError("\n".join(lines))
 
 
+def _find_local(
+    file: RemoteFile, places: list[tuple[str, Path | None]], problems: list[str]
+) -> Path | None:
+    """The first copy of ``file`` in ``places`` whose SHA-256 is known; others are reported."""
+    for _, folder in places:
+        candidate = folder / file.name if folder is not None else None
+        if candidate is None or not candidate.is_file():
+            continue
+        got = _sha256(candidate)
+        if got in file.sha256:
+            return candidate
+        problem = f"skipped {candidate}: SHA-256 {got} is not the official {file.sha256[0]}"
+        warnings.warn(problem, stacklevel=3)
+        problems.append(problem)
+    return None
+
+
+def _download_any(file: RemoteFile, folder: Path, problems: list[str]) -> Path | None:
+    """Try each address of ``file`` in turn; failures are reported in ``problems``."""
+    for url in file.urls:
+        try:
+            return _download(url, file, folder)
+        except (OSError, ValueError, http.client.HTTPException) as err:  # URLError: OSError
+            problems.append(f"download {url}: {err}")
+    return None
+
+
 def fetch(source: DataSource, path: str | PathLike[str] | None = None) -> dict[str, Path]:
     """Paths of all of ``source``'s files, found locally or downloaded (see module doc).
 
@@ -170,32 +198,15 @@ def fetch(source: DataSource, path: str | PathLike[str] | None = None) -> dict[s
     ``DatasetNotFoundError`` if some file is nowhere and cannot be downloaded.
     """
     places = _places(source, path)
-    found: dict[str, Path] = {}
     problems: list[str] = []
-    for file in source.files:
-        for _, folder in places:
-            candidate = folder / file.name if folder is not None else None
-            if candidate is None or not candidate.is_file():
-                continue
-            got = _sha256(candidate)
-            if got in file.sha256:
-                found[file.name] = candidate
-                break
-            problem = f"skipped {candidate}: SHA-256 {got} is not the official {file.sha256[0]}"
-            warnings.warn(problem, stacklevel=3)
-            problems.append(problem)
-    missing = [f for f in source.files if f.name not in found]
-    if missing and _offline():
+    found = {f.name: _find_local(f, places, problems) for f in source.files}
+    if None in found.values() and _offline():
         problems.append("download: disabled by CNNLAB_OFFLINE")
-    elif missing:
-        for file in missing:
-            for url in file.urls:
-                try:
-                    found[file.name] = _download(url, file, cache_dir() / source.name)
-                    break
-                except (OSError, ValueError) as err:  # URLError and timeouts are OSErrors
-                    problems.append(f"download {url}: {err}")
-        missing = [f for f in source.files if f.name not in found]
+    elif None in found.values():
+        for file in source.files:
+            if found[file.name] is None:
+                found[file.name] = _download_any(file, cache_dir() / source.name, problems)
+    missing = [f for f in source.files if found[f.name] is None]
     if missing:
         raise _not_found(source, missing, places, problems)
-    return found
+    return {name: p for name, p in found.items() if p is not None}

@@ -112,11 +112,7 @@ class _Slot:
         self.role, self.value = role, value
 
 
-class _Mark:
-    pass
-
-
-_MARK = _Mark()
+_MARK = object()  # pushed by the MARK opcode
 
 
 def _as_bytes(value: Any) -> bytes:
@@ -155,6 +151,9 @@ def _build(target: Any, state: Any) -> None:
     raise ValueError(f"BUILD of {type(target).__name__} with this state is not allowed")
 
 
+_SCALARS = (int, float, str, bytes, bool, type(None))
+
+
 def _resolve(obj: Any) -> Any:
     """Replace finished array slots by their arrays; reject anything else that is not data."""
     if isinstance(obj, _Slot) and obj.role == "array" and obj.value is not None:
@@ -163,10 +162,9 @@ def _resolve(obj: Any) -> Any:
         raise ValueError("a numpy type or unfinished array is not data")
     if isinstance(obj, dict):
         return {_resolve(k): _resolve(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_resolve(v) for v in obj]
-    if isinstance(obj, tuple):
-        return tuple(_resolve(v) for v in obj)
+    if isinstance(obj, (list, tuple)):  # label and file-name lists: skip the scalars fast
+        items = [v if type(v) in _SCALARS else _resolve(v) for v in obj]
+        return items if isinstance(obj, list) else tuple(items)
     return obj
 
 

@@ -36,7 +36,7 @@ def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32
     labels = np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y)
     if labels.dtype.kind == "f" and np.all(np.isfinite(labels) & (labels == np.round(labels))):
         labels = labels.astype(np.int64)
-    if labels.dtype.kind not in "iu":
+    if labels.dtype.kind not in "biu":
         raise ValueError(f"to_categorical: y must hold whole-number class labels, got {y!r:.80}")
     shape = labels.shape[:-1] if labels.ndim > 1 and labels.shape[-1] == 1 else labels.shape
     flat = labels.reshape(-1).astype(np.int64)
@@ -59,15 +59,16 @@ def normalize(x: ArrayT, axis: int = -1, order: int | float = 2) -> ArrayT:
 
     ``||x||_p = (sum |x_i|^p)^(1/p)``; a zero norm is replaced by 1, so all-zero vectors stay
     zero. NumPy input follows ``np.linalg.norm`` (``order=np.inf`` gives the max norm); integer
-    NumPy input gives float64 like Keras, tensors keep their floating dtype.
+    NumPy input gives float64 like Keras, tensors keep their floating dtype. The result has the
+    shape of ``x`` (Keras turns a 1-D ``x`` into ``(1, n)``).
     """
     if isinstance(x, torch.Tensor):
         x = x if x.is_floating_point() else x.double()
         norm = torch.linalg.vector_norm(x, ord=order, dim=axis, keepdim=True)
         return x / torch.where(norm == 0, torch.ones_like(norm), norm)
-    norm = np.atleast_1d(np.linalg.norm(x, order, axis))
-    norm[norm == 0] = 1
-    return x / np.expand_dims(norm, axis)
+    x = np.asarray(x)
+    norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    return x / np.where(norm == 0, 1, norm)
 
 
 def scale_to_unit(x: ArrayT, value_range: tuple[float, float] | None = None) -> ArrayT:

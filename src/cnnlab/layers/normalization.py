@@ -7,14 +7,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnlab import initializers, regularizers
+from cnnlab import constraints, initializers, regularizers
 from cnnlab.layers.base import SAME_LAYOUT, Layer, WeightLayout, register
 
 WEIGHT_NAMES = ("gamma", "beta", "moving_mean", "moving_variance")  # Keras's order
-
-
-def _serialize_regularizer(regularizer: Any) -> dict | None:
-    return None if regularizer is None else regularizers.serialize(regularizer)
 
 
 @register()
@@ -43,7 +39,7 @@ class BatchNormalization(Layer):
         center / scale: learn ``beta`` / ``gamma`` (default True).
         beta_initializer='zeros', gamma_initializer='ones', moving_mean_initializer='zeros',
         moving_variance_initializer='ones', beta_regularizer=None, gamma_regularizer=None.
-        beta_constraint / gamma_constraint: accepted only as None (no constraints yet).
+        beta_constraint=None, gamma_constraint=None (applied after each optimizer step).
 
     Input shape: any rank ≥ 2, e.g. ``(N, units)`` after ``Dense`` or ``(N, H, W, C)`` after
     ``Conv2D``. Output shape: the same.
@@ -69,10 +65,6 @@ class BatchNormalization(Layer):
             raise ValueError(f"{self.owner}: `momentum` must be in [0, 1], got {momentum!r}")
         if not epsilon > 0.0:
             raise ValueError(f"{self.owner}: `epsilon` must be positive, got {epsilon!r}")
-        for name, value in (("beta_constraint", beta_constraint),
-                            ("gamma_constraint", gamma_constraint)):
-            if value is not None:
-                raise ValueError(f"{self.owner}: `{name}` is not supported, got {value!r}")
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = initializers.get(beta_initializer)
@@ -81,6 +73,8 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma: torch.nn.Parameter | None = None
         self.beta: torch.nn.Parameter | None = None
         self.register_buffer("moving_mean", None)
@@ -113,6 +107,9 @@ class BatchNormalization(Layer):
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         x = inputs.movedim(self.axis_index, 1)  # a view; NHWC -> NCHW is channels_last memory
+        if x.shape[1] != self.moving_mean.shape[0]:
+            self.check_input_shape((None, *inputs.shape[1:]),
+                                   given=f"a batch of shape {tuple(inputs.shape)}")
         if training and self.trainable:
             y = self._normalize_with_batch_stats(x)
         else:
@@ -125,27 +122,37 @@ class BatchNormalization(Layer):
         n = x.numel() // x.shape[1]
         if n == 1:  # one value per channel: var = 0 (PyTorch's kernel refuses this case)
             return self._normalize_single(x)
-        old_variance = self.moving_variance.clone()
-        y = F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
-                         True, 1.0 - self.momentum, self.epsilon)
+        # The kernel blends in the unbiased var·n/(n−1); it updates a scratch copy (which
+        # autograd keeps), then the buffer gets Keras's biased blend by removing the 1/n share.
+        blended = self.moving_variance.clone()
+        y = F.batch_norm(x, self.moving_mean, blended, self.gamma, self.beta, True,
+                         1.0 - self.momentum, self.epsilon)
         with torch.no_grad():
-            # The kernel blended in var·n/(n−1); Keras blends var: remove the 1/n share.
-            blended = self.moving_variance - self.momentum * old_variance
-            self.moving_variance.sub_(blended / n)
+            self.moving_variance.copy_(
+                blended - (blended - self.momentum * self.moving_variance) / n)
         return y
 
     def _normalize_single(self, x: torch.Tensor) -> torch.Tensor:
+        """The formula written out (mean = x, var = 0, so y = beta), with the moving update."""
         dims = [d for d in range(x.ndim) if d != 1]
-        variance, mean = torch.var_mean(x, dim=dims, correction=0)
-        y = F.batch_norm(x, mean, variance, self.gamma, self.beta, False, 0.0, self.epsilon)
+        variance, mean = torch.var_mean(x, dim=dims, correction=0, keepdim=True)
+        y = (x - mean) * torch.rsqrt(variance + self.epsilon)
+        channel = (1, -1) + (1,) * (x.ndim - 2)
+        if self.gamma is not None:
+            y = y * self.gamma.view(channel)
+        if self.beta is not None:
+            y = y + self.beta.view(channel)
         with torch.no_grad():
-            self.moving_mean.lerp_(mean, 1.0 - self.momentum)
-            self.moving_variance.lerp_(variance, 1.0 - self.momentum)
+            self.moving_mean.lerp_(mean.flatten(), 1.0 - self.momentum)
+            self.moving_variance.lerp_(variance.flatten(), 1.0 - self.momentum)
         return y
 
     def keras_weights(self) -> list[tuple[str, torch.Tensor, WeightLayout]]:
         return [(name, getattr(self, name), SAME_LAYOUT) for name in WEIGHT_NAMES
                 if getattr(self, name) is not None]
+
+    def weight_constraints(self) -> dict[str, Any]:
+        return {"gamma": self.gamma_constraint, "beta": self.beta_constraint}
 
     def regularization_losses(self) -> list[torch.Tensor]:
         pairs = ((self.gamma_regularizer, self.gamma), (self.beta_regularizer, self.beta))
@@ -160,7 +167,9 @@ class BatchNormalization(Layer):
             gamma_initializer=initializers.serialize(self.gamma_initializer),
             moving_mean_initializer=initializers.serialize(self.moving_mean_initializer),
             moving_variance_initializer=initializers.serialize(self.moving_variance_initializer),
-            beta_regularizer=_serialize_regularizer(self.beta_regularizer),
-            gamma_regularizer=_serialize_regularizer(self.gamma_regularizer),
+            beta_regularizer=regularizers.serialize(self.beta_regularizer),
+            gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
+            beta_constraint=constraints.serialize(self.beta_constraint),
+            gamma_constraint=constraints.serialize(self.gamma_constraint),
         )
         return config

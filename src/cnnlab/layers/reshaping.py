@@ -14,7 +14,7 @@ only in 2D, as in Keras; ``'bicubic'``/``'lanczos'`` are not offered).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -107,8 +107,10 @@ class Reshape(Layer):
         if self.batch_input_shape is not None:
             self.ensure_built(self.batch_input_shape)
 
-    def resolve(self, sizes: Sequence[int | None]) -> tuple:
-        """``target_shape`` with ``-1`` filled in for per-sample input ``sizes``."""
+    def resolve(self, input_shape: Sequence[int | None]) -> tuple:
+        """``target_shape`` with ``-1`` filled in for an input of ``input_shape`` (batch
+        first)."""
+        sizes = tuple(input_shape[1:])
         if None in sizes:
             return tuple(None if d == -1 else d for d in self.target_shape)
         total = math.prod(sizes)
@@ -116,19 +118,19 @@ class Reshape(Layer):
         fits = total % known == 0 if -1 in self.target_shape else total == known
         if not fits:
             raise ValueError(
-                f"{self.owner}: cannot reshape an input of shape {format_shape(tuple(sizes))} "
+                f"{self.owner}: cannot reshape an input of shape {format_shape(input_shape)} "
                 f"({total} values per sample) to target_shape {self.target_shape}"
             )
         return tuple(total // known if d == -1 else d for d in self.target_shape)
 
     def build(self, input_shape: tuple) -> None:
-        self.resolve(input_shape[1:])
+        self.resolve(input_shape)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
-        return (input_shape[0], *self.resolve(input_shape[1:]))
+        return (input_shape[0], *self.resolve(input_shape))
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
-        return inputs.reshape(inputs.shape[0], *self.resolve(inputs.shape[1:]))
+        return inputs.reshape(inputs.shape[0], *self.resolve(inputs.shape))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "target_shape": list(self.target_shape)}
@@ -247,7 +249,8 @@ class SpatialLayer(Layer):
 
     rank = 2
 
-    def setup(self, data_format: str | None) -> None:
+    def __init__(self, data_format: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
         self.data_format = cu.normalize_data_format(data_format, self.owner)
         self.input_ndim = self.rank + 2
         self.dims_hint = DIMS_HINTS[self.rank] if self.data_format == "channels_last" else ""
@@ -258,7 +261,7 @@ class SpatialLayer(Layer):
         if self.batch_input_shape is not None:
             self.ensure_built(self.batch_input_shape)
 
-    def map_spatial(self, input_shape: tuple, fn: Any) -> tuple:
+    def map_spatial(self, input_shape: tuple, fn: Callable[[int, int], int]) -> tuple:
         """``input_shape`` with each known spatial size ``s`` of axis ``i`` replaced by
         ``fn(i, s)``; unknown sizes stay ``None``."""
         out = list(input_shape)
@@ -280,8 +283,7 @@ class ZeroPadding(SpatialLayer):
     """
 
     def __init__(self, padding: Any = 1, data_format: str | None = None, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.setup(data_format)
+        super().__init__(data_format, **kwargs)
         self.padding = normalize_pairs(padding, self.rank, "padding", self.owner)
         # F.pad lists (before, after) from the last axis backwards; channels-last skips C.
         last_first = [side for pair in reversed(self.padding) for side in pair]
@@ -341,16 +343,16 @@ class Cropping(SpatialLayer):
     """
 
     def __init__(self, cropping: Any = 1, data_format: str | None = None, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.setup(data_format)
+        super().__init__(data_format, **kwargs)
         self.cropping = normalize_pairs(cropping, self.rank, "cropping", self.owner)
         self.finish_init()
 
-    def cropped_size(self, axis: int, size: int, input_shape: Sequence) -> int:
-        out = size - sum(self.cropping[axis])
+    def cropped_size(self, i: int, size: int, input_shape: Sequence) -> int:
+        """Size left on spatial axis ``i`` (at least 1, else a ``ValueError``)."""
+        out = size - sum(self.cropping[i])
         if out <= 0:
             raise ValueError(
-                f"{self.owner}: cropping {self.cropping[axis]} along spatial axis {axis} must "
+                f"{self.owner}: cropping {self.cropping[i]} along spatial axis {i} must "
                 f"leave at least 1 of the {size} elements, got input shape "
                 f"{format_shape(tuple(input_shape))}"
             )
@@ -358,12 +360,12 @@ class Cropping(SpatialLayer):
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return self.map_spatial(input_shape,
-                                lambda i, s: self.cropped_size(i, s, input_shape[1:]))
+                                lambda i, s: self.cropped_size(i, s, input_shape))
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         index = [slice(None)] * inputs.ndim
         for i, axis in enumerate(self.spatial_axes):
-            self.cropped_size(i, inputs.shape[axis], inputs.shape[1:])
+            self.cropped_size(i, inputs.shape[axis], inputs.shape)
             before, after = self.cropping[i]
             index[axis] = slice(before, inputs.shape[axis] - after)
         return inputs[tuple(index)]
@@ -427,8 +429,7 @@ class UpSampling(SpatialLayer):
 
     def __init__(self, size: int | Sequence[int] = 2, data_format: str | None = None,
                  interpolation: str = "nearest", **kwargs: Any):
-        super().__init__(**kwargs)
-        self.setup(data_format)
+        super().__init__(data_format, **kwargs)
         self.size = shapes.normalize_tuple(size, self.rank, "size", owner=self.owner)
         if interpolation not in self.interpolations:
             expected = " or ".join(repr(i) for i in self.interpolations)

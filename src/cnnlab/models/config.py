@@ -122,3 +122,17 @@ def _functional_from_config(config: dict, cls: type) -> Any:
     return cls(inputs=ins if config.get("multi_input", len(ins) > 1) else ins[0],
                outputs=outs if config.get("multi_output", len(outs) > 1) else outs[0],
                name=config.get("name"))
+
+
+def model_from_json(json_string: str, custom_objects: dict | None = None) -> Any:
+    """Rebuild a model (new weights) from ``model.to_json()``."""
+    import json
+
+    try:
+        data = json.loads(json_string)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"model_from_json: not valid JSON ({err})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("class_name"), str):
+        raise ValueError("model_from_json: expected {'class_name': ..., 'config': ...}")
+    cls = (custom_objects or {}).get(data["class_name"]) or registered_class(data["class_name"])
+    return cls.from_config(data.get("config") or {})

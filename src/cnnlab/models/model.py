@@ -176,13 +176,14 @@ class Model(Layer):
         """Choose the optimizer, loss and metrics (Keras defaults: ``optimizer='rmsprop'``).
 
         ``optimizer`` and ``loss`` take Keras names or objects; ``metrics`` a list such as
-        ``['accuracy']``. ``run_eagerly``/``steps_per_execution`` are accepted for
+        ``['accuracy']`` (not weighted); ``weighted_metrics`` are weighted by
+        ``sample_weight``/``class_weight``. ``run_eagerly``/``steps_per_execution`` are accepted for
         compatibility (cnnlab always runs eagerly).
         """
         if kwargs:
             raise TypeError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
         self.optimizer = optimizers.get(optimizer)
-        self.objectives = Objectives(loss, metrics, loss_weights)
+        self.objectives = Objectives(loss, metrics, loss_weights, weighted_metrics)
         self._optimizer_params: list[int] = []
 
     def _require_compiled(self, what: str) -> None:
@@ -252,7 +253,7 @@ class Model(Layer):
             self._check_targets(train.y)
         table = self._class_weight_table(class_weight)
         cbs = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
-                           epochs=epochs, steps=len(train), verbose=verbose)
+                           epochs=epochs, steps=train.num_batches, verbose=verbose)
         self.history = cbs.history
         self.stop_training = False
         logs: dict = {}
@@ -273,8 +274,7 @@ class Model(Layer):
         if isinstance(source, ArrayData):
             self._prepare(source.x)
         elif not self.built:
-            first = next(iter(StreamData(source.source, 1, source.what).batches()))
-            self._prepare(first[0])
+            self._prepare(source.peek()[0])
         else:
             self._prepare(None)
 
@@ -323,8 +323,8 @@ class Model(Layer):
         if isinstance(source, ArrayData) and source.y is not None:
             self._check_targets(source.y)
         verbose = 1 if verbose == "auto" else int(verbose)
-        cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0, steps=len(source),
-                           verbose=verbose, epochs=1)
+        cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0,
+                           steps=source.num_batches, verbose=verbose, epochs=1)
         cbs.on_test_begin()
         logs = loop.test_epoch(self, source, cbs)
         cbs.on_test_end(logs)
@@ -344,8 +344,9 @@ class Model(Layer):
                 self._build_from_data(source.x)
             self._check_data_shape(source.x)
         verbose = 1 if verbose == "auto" else int(verbose)
-        cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0, steps=len(source),
-                           verbose=0 if len(source) == 1 else verbose, epochs=1)
+        cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0,
+                           steps=source.num_batches,
+                           verbose=0 if source.num_batches == 1 else verbose, epochs=1)
         cbs.on_predict_begin()
         outputs = loop.predict_all(self, source, cbs)
         cbs.on_predict_end()

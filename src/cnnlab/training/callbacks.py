@@ -399,7 +399,8 @@ class EarlyStopping(Callback):
         start_from_epoch: int = 0,
     ) -> None:
         super().__init__()
-        self.monitor = _Monitor("EarlyStopping", monitor, mode)
+        self.monitor = monitor
+        self._monitor = _Monitor("EarlyStopping", monitor, mode)
         self.min_delta = abs(min_delta)
         self.patience = patience
         self.verbose = verbose
@@ -411,12 +412,12 @@ class EarlyStopping(Callback):
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self.wait = 0
         self.stopped_epoch = 0
-        self.best = self.monitor.worst
+        self.best = self._monitor.worst
         self.best_weights: list[Any] | None = None
         self.best_epoch = 0
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        current = self.monitor.read(
+        current = self._monitor.read(
             logs, "Early stopping conditioned on metric `{}` which is not available. "
             "Available metrics are: {}"
         )
@@ -445,31 +446,11 @@ class EarlyStopping(Callback):
 
     def _improves_on(self, current: float, reference: float) -> bool:
         # Keras's arithmetic exactly (it decides ties at the min_delta boundary)
-        return self.monitor.better(current - self.monitor.sign * self.min_delta, reference)
+        return self._monitor.better(current - self._monitor.sign * self.min_delta, reference)
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         if self.stopped_epoch > 0 and self.verbose > 0:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
-
-
-def _save_atomically(save: Callable[[str], None], path: str) -> None:
-    """Runs ``save(tmp)`` next to ``path`` and renames ``tmp`` onto ``path``, so a reader never
-    sees a half-written file. ``tmp`` keeps ``path``'s suffix (savers may dispatch on it)."""
-    if os.path.isdir(path):
-        raise IsADirectoryError(
-            "Please specify a non-directory filepath for ModelCheckpoint. "
-            f"Filepath used is an existing directory: {path}"
-        )
-    head, tail = os.path.split(path)
-    if head:
-        os.makedirs(head, exist_ok=True)
-    tmp = os.path.join(head, f".partial-{os.getpid()}-{tail}")
-    try:
-        save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 class ModelCheckpoint(Callback):
@@ -501,12 +482,13 @@ class ModelCheckpoint(Callback):
                 f"ModelCheckpoint: save_freq must be 'epoch' or a positive int, got {save_freq!r}"
             )
         self.filepath = os.fspath(filepath)
-        self.monitor = _Monitor("ModelCheckpoint", monitor, mode)
+        self.monitor = monitor
+        self._monitor = _Monitor("ModelCheckpoint", monitor, mode)
         self.verbose = verbose
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
         self.save_freq = save_freq
-        self.best = self.monitor.worst if initial_value_threshold is None else (
+        self.best = self._monitor.worst if initial_value_threshold is None else (
             initial_value_threshold
         )
         self._batches_since_save = 0
@@ -536,23 +518,26 @@ class ModelCheckpoint(Callback):
     def _save(self, epoch: int, batch: int | None, logs: Logs) -> None:
         path = self._format_path(epoch, batch, logs)
         if self.save_best_only:
-            current = self.monitor.read(logs, "Can save best model only with {} available, "
+            current = self._monitor.read(logs, "Can save best model only with {} available, "
                                               "skipping.")
             if current is None:
                 return
-            if not self.monitor.better(current, self.best):
+            if not self._monitor.better(current, self.best):
                 if self.verbose > 0:
-                    print(f"\nEpoch {epoch + 1}: {self.monitor.name} did not improve "
+                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve "
                           f"from {self.best:.5f}")
                 return
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor.name} improved from "
+                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from "
                       f"{self.best:.5f} to {current:.5f}, saving model to {path}")
             self.best = current
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {path}")
-        save = self.model.save_weights if self.save_weights_only else self.model.save
-        _save_atomically(save, path)
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        # model.save / save_weights write atomically themselves (cnnlab.io.atomic)
+        (self.model.save_weights if self.save_weights_only else self.model.save)(path)
 
     def _format_path(self, epoch: int, batch: int | None, logs: Logs) -> str:
         fields = dict(logs, epoch=epoch + 1)
@@ -590,7 +575,8 @@ class ReduceLROnPlateau(Callback):
             raise ValueError(
                 f"ReduceLROnPlateau does not support a factor >= 1.0. Got {factor}"
             )
-        self.monitor = _Monitor("ReduceLROnPlateau", monitor, mode)
+        self.monitor = monitor
+        self._monitor = _Monitor("ReduceLROnPlateau", monitor, mode)
         self.factor = factor
         self.patience = patience
         self.verbose = verbose
@@ -600,7 +586,7 @@ class ReduceLROnPlateau(Callback):
         self.on_train_begin()
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
-        self.best = self.monitor.worst
+        self.best = self._monitor.worst
         self.wait = 0
         self.cooldown_counter = 0
 
@@ -611,7 +597,7 @@ class ReduceLROnPlateau(Callback):
         logs = {} if logs is None else logs
         optimizer = self.model.optimizer
         logs["lr"] = optimizer.learning_rate
-        current = self.monitor.read(
+        current = self._monitor.read(
             logs, "Learning rate reduction is conditioned on metric `{}` which is not "
             "available. Available metrics are: {}"
         )
@@ -620,7 +606,7 @@ class ReduceLROnPlateau(Callback):
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
-        if self.monitor.better(current, self.best + self.monitor.sign * self.min_delta):
+        if self._monitor.better(current, self.best + self._monitor.sign * self.min_delta):
             self.best, self.wait = current, 0
         elif not self.in_cooldown():
             self.wait += 1

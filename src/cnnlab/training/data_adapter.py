@@ -108,7 +108,8 @@ class ArrayData:
             check_finite(self.x, "x")
         self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
 
-    def __len__(self) -> int:
+    @property
+    def num_batches(self) -> int:
         return math.ceil(self.n / self.batch_size)
 
     def batches(self, generator: torch.Generator | None = None) -> Iterator[Batch]:
@@ -172,7 +173,9 @@ class StreamData:
 
     ``steps`` batches make one epoch; when ``None`` the epoch is ``len(source)`` for
     sized sources or the source's exhaustion for plain generators. A plain generator is
-    consumed across epochs (it is not restarted), as Keras does.
+    consumed across epochs (it is not restarted), as Keras does; an iterable such as a
+    ``DataLoader`` is restarted when it runs out. ``peek()`` reads the first batch (to build
+    a model) without losing it.
     """
 
     def __init__(self, source: Any, steps: int | None = None, what: str = "the generator"):
@@ -182,14 +185,28 @@ class StreamData:
         self.restartable = self.is_sequence or (hasattr(source, "__iter__")
                                                 and not hasattr(source, "__next__"))
         self._iterator: Iterator | None = None
+        self._pending: list = []  # a batch read by peek(), yielded next
 
-    def __len__(self) -> int | None:
+    @property
+    def num_batches(self) -> int | None:
+        """Batches per epoch, or ``None`` when only the end of the data will tell."""
         if self.steps is not None:
             return self.steps
         try:
             return len(self.source)
         except TypeError:
             return None
+
+    def peek(self) -> Batch:
+        """The first batch of the next epoch, which still yields it."""
+        if self.is_sequence:
+            return unpack(self.source[0], self.what)
+        if not self._pending:
+            try:
+                self._pending.append(self._next_raw(restart=False))
+            except StopIteration:
+                raise ValueError(f"{self.what} yielded no batches") from None
+        return unpack(self._pending[0], self.what)
 
     def batches(self, generator: torch.Generator | None = None) -> Iterator[Batch]:
         if self.is_sequence:
@@ -200,9 +217,14 @@ class StreamData:
                 self.source.on_epoch_end()
             return
         if self.steps is None:
-            iterator = iter(self.source) if self.restartable else self._persistent()
+            if self.restartable and not self._pending:
+                self._iterator = iter(self.source)
             produced = 0
-            for batch in iterator:
+            while True:
+                try:
+                    batch = self._next_raw(restart=False)
+                except StopIteration:
+                    break
                 produced += 1
                 yield unpack(batch, self.what)
             if produced == 0:
@@ -211,20 +233,26 @@ class StreamData:
             return
         for _ in range(self.steps):
             try:
-                batch = next(self._persistent())
+                batch = self._next_raw(restart=self.restartable)
             except StopIteration:
-                if not self.restartable:
-                    raise ValueError(f"{self.what} ran out of data after fewer than "
-                                     f"{self.steps} steps; make it loop forever or lower "
-                                     f"steps_per_epoch") from None
-                self._iterator = iter(self.source)
-                batch = next(self._iterator)
+                raise ValueError(f"{self.what} ran out of data after fewer than {self.steps} "
+                                 f"steps; make it loop forever or lower steps_per_epoch") from None
             yield unpack(batch, self.what)
 
-    def _persistent(self) -> Iterator:
+    def _next_raw(self, restart: bool) -> Any:
+        """The next item of the source (the peeked one first); ``restart`` an exhausted
+        iterable once."""
+        if self._pending:
+            return self._pending.pop()
         if self._iterator is None:
             self._iterator = iter(self.source)
-        return self._iterator
+        try:
+            return next(self._iterator)
+        except StopIteration:
+            if not restart:
+                raise
+            self._iterator = iter(self.source)
+            return next(self._iterator)
 
 
 def is_stream(x: Any) -> bool:

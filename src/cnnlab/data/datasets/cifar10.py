@@ -35,8 +35,12 @@ SOURCE = DataSource(
 
 
 def channels_last(images: np.ndarray) -> np.ndarray:
-    """``(N, 3, 32, 32)`` -> contiguous ``(N, 32, 32, 3)``."""
-    return np.ascontiguousarray(images.transpose(0, 2, 3, 1))
+    """``(N, C, H, W)`` -> contiguous ``(N, H, W, C)``, copied one channel plane at a time
+    (several times faster than a general ``transpose`` copy for uint8)."""
+    out = np.empty((images.shape[0], *images.shape[2:], images.shape[1]), images.dtype)
+    for c in range(images.shape[1]):
+        out[..., c] = images[:, c]
+    return out
 
 
 def load_data(path: str | PathLike[str] | None = None) -> tuple[Split, Split]:

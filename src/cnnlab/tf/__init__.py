@@ -1,0 +1,46 @@
+"""TensorFlow-style entry point: ``import tensorflow as tf`` -> ``from cnnlab import tf``.
+
+``tf.keras`` is :mod:`cnnlab.keras` (also importable as ``cnnlab.tf.keras.layers`` etc.), plus
+the few TF names lecture programs touch: ``tf.VERSION``/``tf.__version__``, ``tf.train``'s TF1
+optimizers, ``tf.nn`` activations, ``tf.random.set_seed``, ``tf.python.keras``, ``tf.compat.v1``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import types
+
+from cnnlab import activations, keras
+from cnnlab import tf1_optimizers as train
+from cnnlab.utils import set_random_seed
+
+__version__ = VERSION = "2.15.0"  # the TensorFlow/Keras API level cnnlab follows
+
+
+def _alias_package(alias: str, package: types.ModuleType) -> None:
+    """Make ``alias`` and its submodules importable as the modules of ``package``."""
+    sys.modules[alias] = package
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        module = importlib.import_module(info.name)
+        sys.modules[alias + info.name[len(package.__name__):]] = module
+
+
+nn = types.SimpleNamespace(
+    relu=activations.relu, relu6=activations.relu6, elu=activations.elu,
+    selu=activations.selu, sigmoid=activations.sigmoid, tanh=activations.tanh,
+    softmax=activations.softmax, log_softmax=activations.log_softmax,
+    softplus=activations.softplus, leaky_relu=activations.leaky_relu,
+    silu=activations.silu, swish=activations.swish, gelu=activations.gelu,
+)
+random = types.SimpleNamespace(set_seed=set_random_seed)
+python = types.ModuleType(__name__ + ".python")
+python.keras = keras
+compat = types.SimpleNamespace(v1=types.SimpleNamespace(train=train, keras=keras))
+
+_alias_package(__name__ + ".keras", keras)
+_alias_package(__name__ + ".python.keras", keras)
+sys.modules[__name__ + ".python"] = python
+
+__all__ = ["VERSION", "compat", "keras", "nn", "python", "random", "train"]
