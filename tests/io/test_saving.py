@@ -254,8 +254,7 @@ def scaled_squared_error(y_true, y_pred):
 
 
 def regression_model():
-    model = Sequential([Dense(2, input_shape=(3,))])
-    return model
+    return Sequential([Dense(2, input_shape=(3,))])
 
 
 def test_custom_loss_function_is_saved_by_name(tmp_path):
@@ -337,7 +336,7 @@ def test_load_weights_reads_a_whole_model_file(tmp_path):
 def test_load_weights_into_a_second_instance_matches_by_position(tmp_path):
     """Same architecture built again in one session: layers are named ``dense_1``, ... ."""
     first = Sequential([Dense(3, input_shape=(4,)), BatchNormalization(), Dense(2)])
-    first.save_weights(tmp_path / "w.safetensors")
+    save_weights(first, tmp_path / "w.safetensors")
     second = Sequential([Dense(3, input_shape=(4,)), BatchNormalization(), Dense(2)])
     assert "dense.kernel" not in second.state_dict()
     second.load_weights(tmp_path / "w.safetensors")
@@ -512,7 +511,7 @@ def test_broken_files_give_clear_errors(tmp_path):
         "truncated.cnnlab": (good.read_bytes()[: len(good.read_bytes()) // 2],
                              "not a cnnlab model file"),
         "no_config.cnnlab": ({k: v for k, v in members.items() if k != "config.json"},
-                             "has no config.json"),
+                             "it has no config.json"),
         "keras_format.cnnlab": ({**members, "config.json": json.dumps(
             {"class_name": "Sequential", "config": {}})}, "format None, expected 'cnnlab-model'"),
         "future.cnnlab": ({**members, "config.json": json.dumps({**config, "version": 2})},

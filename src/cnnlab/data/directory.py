@@ -207,7 +207,7 @@ def _check_split(
     validation_split: float | None, subset: str | None, shuffle: bool, seed: int | None
 ) -> None:
     """Keras's rules for ``validation_split`` and ``subset``."""
-    if validation_split is not None and not 0 < validation_split < 1:
+    if validation_split and not 0 < validation_split < 1:
         raise ValueError(f"validation_split must be between 0 and 1, got {validation_split!r}")
     if bool(validation_split) != (subset is not None):
         raise ValueError(

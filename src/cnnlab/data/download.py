@@ -151,7 +151,7 @@ def _not_found(
     lines = [f"{source.name}: could not find {', '.join(f.name for f in missing)}.", "Looked in:"]
     for label, folder in places:
         lines.append(f"  {label:<14} {folder if folder is not None else '(not set)'}")
-    lines += [f"  {p}" for p in problems]
+    lines += ["Problems:"] * bool(problems) + [f"  {p}" for p in problems]
     lines.append("To get the files, download")
     lines += [f"  {f.urls[0]}" for f in missing]
     lines.append(

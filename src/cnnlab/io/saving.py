@@ -127,8 +127,17 @@ def _compile_config(model: Model) -> dict | None:
         if dropped:
             _warn(f"{model.owner}: the metric(s) {', '.join(dropped)} cannot be saved (only "
                   f"built-in metrics and named functions can); saved without them")
-    config["loss_weights"] = objectives.loss_weight_ids
+    config["loss_weights"] = _numbers(objectives.loss_weight_ids)
     return config
+
+
+def _numbers(value: Any) -> Any:
+    """``loss_weights`` (a number, list or dict of numbers, NumPy's included) as JSON data."""
+    if isinstance(value, dict):
+        return {str(k): _numbers(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_numbers(v) for v in value]
+    return None if value is None else float(value)
 
 
 def _encode_objectives(value: Any, module: Any, builtins: tuple) -> tuple[Any, list[str]]:
@@ -249,12 +258,10 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
     looked up only there and in cnnlab's layer registry; nothing named in the file is imported.
     Raises ``ValueError`` naming the file for anything that is not a valid cnnlab model file.
     """
+    custom_objects = _check_custom_objects(custom_objects)
     source = repr(os.fspath(filepath))
     members = _read_archive(os.fspath(filepath), source)
     config = _read_config(members[CONFIG], source)
-    custom_objects = _check_custom_objects(custom_objects)
-    if WEIGHTS not in members:
-        raise ValueError(f"{source}: the model file has no {WEIGHTS}")
     with _custom_layers(custom_objects):
         model = _model_from_config(config, source)
     _load_weights_into(model, members[WEIGHTS], source, WEIGHTS)
@@ -268,7 +275,8 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
 
 def load_weights(model: Model, filepath: str | os.PathLike) -> None:
     """Load weights saved by :func:`save_weights` (or from a whole model file) into the built
-    ``model``. Strict: every key must be present with the same shape, else ``ValueError``."""
+    ``model``. Strict: every weight must get a saved tensor of the same shape, matched by name,
+    or by position for the same architecture with other layer names; else ``ValueError``."""
     path = os.fspath(filepath)
     source = repr(path)
     if not model.built:
@@ -276,10 +284,7 @@ def load_weights(model: Model, filepath: str | os.PathLike) -> None:
                          f"`input_shape=` to the first layer, or call build(shape) or the model "
                          f"on data once), so that its weights exist to receive {source}")
     if zipfile.is_zipfile(path):
-        members = _read_archive(path, source)
-        if WEIGHTS not in members:
-            raise ValueError(f"{source}: the model file has no {WEIGHTS}")
-        data = members[WEIGHTS]
+        data = _read_archive(path, source)[WEIGHTS]
     else:
         with open(path, "rb") as f:
             data = f.read()
@@ -287,25 +292,28 @@ def load_weights(model: Model, filepath: str | os.PathLike) -> None:
 
 
 def _read_archive(path: str, source: str) -> dict[str, bytes]:
-    """The known members of a cnnlab zip (others are ignored, never read)."""
+    """The known members of a cnnlab zip (others are ignored, never read); config and
+    weights must be there."""
     known = (CONFIG, WEIGHTS, OPTIMIZER_JSON, OPTIMIZER_TENSORS)
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            if CONFIG not in names:
-                raise ValueError(f"{source} is not a cnnlab model file: it has no {CONFIG} "
-                                 f"(members: {sorted(names)[:8]})")
+            for required in (CONFIG, WEIGHTS):
+                if required not in names:
+                    raise ValueError(f"{source} is not a cnnlab model file: it has no "
+                                     f"{required} (members: {sorted(names)[:8]})")
             return {name: archive.read(name) for name in known if name in names}
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise ValueError(f"{source} is not a cnnlab model file (a zip archive){_hint(path)}: "
+        with open(path, "rb") as f:
+            hint = _hdf5_hint(f.read(len(_HDF5_SIGNATURE)))
+        raise ValueError(f"{source} is not a cnnlab model file (a zip archive){hint}: "
                          f"{exc}") from None
 
 
-def _hint(path: str) -> str:
-    with open(path, "rb") as f:
-        if f.read(len(_HDF5_SIGNATURE)) == _HDF5_SIGNATURE:
-            return (" but an HDF5 file, as Keras writes; import Keras weights with "
-                    "cnnlab.io.keras_weights")
+def _hdf5_hint(data: bytes) -> str:
+    if data.startswith(_HDF5_SIGNATURE):
+        return (" (it is an HDF5 file, as Keras writes; import Keras weights with "
+                "cnnlab.io.keras_weights)")
     return ""
 
 
@@ -347,7 +355,7 @@ def _check_custom_objects(custom_objects: Any) -> dict[str, Any]:
 @contextmanager
 def _custom_layers(custom_objects: dict[str, Any]) -> Iterator[None]:
     """Make the layer classes of ``custom_objects`` known by name, for unregistered names
-    only, while a model is rebuilt (not thread-safe: like Keras's custom_object_scope)."""
+    only, while a model is rebuilt (a process-wide change: not thread-safe)."""
     added = [name for name, obj in custom_objects.items()
              if isinstance(obj, type) and issubclass(obj, base.Layer)
              and name not in base._LAYER_REGISTRY]
@@ -373,14 +381,8 @@ def _load_tensors(data: bytes, source: str, what: str) -> dict[str, torch.Tensor
     try:
         return safetensors.torch.load(data)
     except (safetensors.SafetensorError, ValueError, TypeError) as exc:
-        raise ValueError(f"{source}: {what} is not a valid safetensors file{_hint_bytes(data)}: "
+        raise ValueError(f"{source}: {what} is not a valid safetensors file{_hdf5_hint(data)}: "
                          f"{exc}") from None
-
-
-def _hint_bytes(data: bytes) -> str:
-    if data.startswith(_HDF5_SIGNATURE):
-        return " (it is an HDF5 file, as Keras writes; import those with cnnlab.io.keras_weights)"
-    return ""
 
 
 def _load_weights_into(model: Model, data: bytes, source: str, what: str) -> None:

@@ -7,6 +7,7 @@ defining ``call``) reuse the same training API.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -106,6 +107,12 @@ class Model(Layer):
         if self.graph is None:
             raise AttributeError(f"{self.owner} has no symbolic outputs")
         return self.graph.outputs
+
+    @property
+    def input_names(self) -> list[str]:
+        if self.graph is not None:
+            return [t.node.layer.name for t in self.graph.inputs]
+        return []
 
     @property
     def output_names(self) -> list[str]:
@@ -236,8 +243,8 @@ class Model(Layer):
         _check_positive_int(epochs, "epochs", allow_zero=True)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"fit: `validation_split` must be in [0, 1), got {validation_split}")
-        train = make_source(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle),
-                            steps=steps_per_epoch, what="x")
+        train = self._source(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle),
+                             steps=steps_per_epoch)
         val = None
         if validation_split and validation_data is None:
             if not isinstance(train, ArrayData):
@@ -249,6 +256,9 @@ class Model(Layer):
                                           validation_steps)
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         self._prepare_from(train)
+        if not self.trainable_weights:
+            warnings.warn(f"{self.owner} has no trainable weights (all layers are frozen): fit "
+                          f"reports the loss but updates nothing", stacklevel=2)
         if isinstance(train, ArrayData) and train.y is not None:
             self._check_targets(train.y)
         table = self._class_weight_table(class_weight)
@@ -270,6 +280,25 @@ class Model(Layer):
         cbs.on_train_end(logs)
         return self.history
 
+    def _source(self, x: Any, y: Any = None, sample_weight: Any = None, *,
+                batch_size: int | None, shuffle: bool = False, steps: int | None = None,
+                what: str = "x") -> ArrayData | StreamData:
+        """The batch source for ``x``/``y``; dicts keyed by input/output names become lists
+        in the model's order (as Keras accepts them)."""
+        x = _in_order(x, self.input_names, f"`{what}`", "input")
+        y = _in_order(y, self.output_names, "`y`", "output")
+        return make_source(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
+                           steps=steps, what=what)
+
+    def _one_batch(self, x: Any, y: Any = None, sample_weight: Any = None) -> ArrayData:
+        """All of ``x`` as a single batch (for the ``*_on_batch`` methods)."""
+        source = self._source(x, y, sample_weight, batch_size=None)
+        if not isinstance(source, ArrayData):
+            raise TypeError(f"{self.owner}: the *_on_batch methods take arrays, got "
+                            f"{type(x).__name__}")
+        source.batch_size = source.n
+        return source
+
     def _prepare_from(self, source: ArrayData | StreamData) -> None:
         if isinstance(source, ArrayData):
             self._prepare(source.x)
@@ -287,8 +316,8 @@ class Model(Layer):
             raise ValueError("fit: `validation_data` must be (x_val, y_val), (x_val, y_val, "
                              "sample_weight) or a generator")
         vx, vy, *vw = data
-        return make_source(vx, vy, vw[0] if vw else None, batch_size=batch_size,
-                           what="validation_data")
+        return self._source(vx, vy, vw[0] if vw else None, batch_size=batch_size,
+                            what="validation_data")
 
     def _check_targets(self, y: Any) -> None:
         shapes = self.output_shape if isinstance(self.output_shape, list) else [self.output_shape]
@@ -318,7 +347,7 @@ class Model(Layer):
                  return_dict: bool = False) -> float | list[float] | dict[str, float]:
         """Loss and metrics on the data: a float (loss only), a list, or a dict."""
         self._require_compiled("evaluate")
-        source = make_source(x, y, sample_weight, batch_size=batch_size, steps=steps)
+        source = self._source(x, y, sample_weight, batch_size=batch_size, steps=steps)
         self._prepare_from(source)
         if isinstance(source, ArrayData) and source.y is not None:
             self._check_targets(source.y)
@@ -338,7 +367,7 @@ class Model(Layer):
                 max_queue_size: int = 10, workers: int = 1,
                 use_multiprocessing: bool = False) -> np.ndarray | list[np.ndarray]:
         """Model outputs as NumPy arrays (a list for several outputs); batch size 32."""
-        source = make_source(x, None, batch_size=batch_size, steps=steps)
+        source = self._source(x, batch_size=batch_size, steps=steps)
         if isinstance(source, ArrayData):
             if not self.built:
                 self._build_from_data(source.x)
@@ -360,8 +389,7 @@ class Model(Layer):
 
     def predict_on_batch(self, x: Any) -> np.ndarray | list[np.ndarray]:
         """Outputs for one batch, without batching it further."""
-        source = ArrayData(x, batch_size=max(1, len(np.asarray(x)) if not isinstance(
-            x, (list, tuple)) else len(x[0])))
+        source = self._one_batch(x)
         if not self.built:
             self._build_from_data(source.x)
         arrays = [o.numpy() for o in loop.predict_all(self, source, None)]
@@ -371,7 +399,7 @@ class Model(Layer):
                        class_weight: dict | None = None, return_dict: bool = False) -> Any:
         """One optimizer step on one batch; returns the batch's loss (and metrics)."""
         self._require_compiled("train_on_batch")
-        data = ArrayData(x, y, sample_weight, batch_size=10**12)
+        data = self._one_batch(x, y, sample_weight)
         self._prepare(data.x)
         self.train()
         self.objectives.reset()
@@ -387,7 +415,7 @@ class Model(Layer):
                       return_dict: bool = False) -> Any:
         """Loss (and metrics) on one batch, without updating weights."""
         self._require_compiled("test_on_batch")
-        data = ArrayData(x, y, sample_weight, batch_size=10**12)
+        data = self._one_batch(x, y, sample_weight)
         self._prepare(data.x)
         loop.test_epoch(self, data, None)
         return self._batch_result(return_dict)
@@ -470,6 +498,17 @@ class Model(Layer):
         if self.objectives is None or not self.objectives.ready:
             return []
         return list(self.objectives.logs().keys())
+
+
+def _in_order(data: Any, names: list[str], what: str, role: str) -> Any:
+    """``data`` itself, or the entries of a dict ``{layer name: array}`` in ``names`` order."""
+    if not isinstance(data, dict):
+        return data
+    if set(data) != set(names):
+        raise ValueError(f"{what} is a dict with keys {sorted(data)}, but the model's {role} "
+                         f"layers are named {names}")
+    ordered = [data[name] for name in names]
+    return ordered if len(ordered) > 1 else ordered[0]
 
 
 def _check_positive_int(value: Any, name: str, allow_zero: bool = False) -> None:

@@ -43,11 +43,12 @@ def train_step(model: Any, x: Any, y: Any, sample_weight: Any) -> None:
     y_pred = as_list(model(x, training=True))
     objectives = model.objectives
     total, parts = objectives.total_loss(targets, y_pred, sample_weight, model.penalties())
-    optimizer = model.optimizer
-    optimizer.zero_grad()
-    total.backward()
-    optimizer.step()
-    model.apply_constraints()
+    if total.requires_grad:  # False when every weight is frozen: nothing to update
+        optimizer = model.optimizer
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+        model.apply_constraints()
     objectives.update(total, parts, targets, y_pred, sample_weight, batch_size_of(x))
 
 
