@@ -26,7 +26,7 @@ from cnnlab import (  # noqa: E402
     models,
     optimizers,
     regularizers,
-    tf1_optimizers,  # registers the TF1 optimizer classes with optimizers.get
+    tf1_optimizers,  # noqa: F401  (registers the TF1 optimizer classes)
     utils,
 )
 from cnnlab.io import load_model  # noqa: E402

@@ -1,8 +1,8 @@
 """Keras callbacks: ``from cnnlab.callbacks import EarlyStopping, ModelCheckpoint``."""
 
 from cnnlab.training.callbacks import (
-    CallbackList,
     Callback,
+    CallbackList,
     CSVLogger,
     EarlyStopping,
     History,

@@ -22,7 +22,8 @@ def run(script: Path, *args: str, timeout: int = 600) -> str:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     done = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
                           timeout=timeout, cwd=script.parent, env=env)
-    assert done.returncode == 0, f"{script.name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, (f"{script.name} failed:\n{done.stdout[-3000:]}\n"
+                                  f"{done.stderr[-3000:]}")
     return done.stdout
 
 

@@ -112,10 +112,10 @@ def test_a_sequential_inside_a_sequential():
     x = np.random.default_rng(2).normal(size=(3, 2)).astype("float32")
     expected = mlp_reference([w1, b1, w2, b2], x @ w0 + b0) @ w3 + b3
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, atol=1e-5)
-    assert model.count_params() == 15 + 12 + 15 + 4
+    assert model.count_params() == 15 + (24 + 15) + 4
     lines = []
     model.summary(print_fn=lines.append)
-    assert any(line.split() == ["inner", "(Sequential)", "(None,", "3)", "27"] for line in lines)
+    assert any(line.split() == ["inner", "(Sequential)", "(None,", "3)", "39"] for line in lines)
 
 
 def fit_once(model, x, y):
@@ -169,7 +169,8 @@ def test_a_frozen_batch_normalization_runs_in_inference_mode():
     np.testing.assert_allclose(bn(h, training=True).detach().numpy(), expected, atol=1e-6)
     lines = []
     model.summary(print_fn=lines.append)
-    assert lines[-3] == "Non-trainable params: 12"  # gamma, beta and the two moving stats
+    assert lines[-3:-1] == ["Trainable params: 16",  # the two Dense layers
+                            "Non-trainable params: 12"]  # gamma, beta and the moving stats
 
 
 def test_weights_in_keras_layouts():

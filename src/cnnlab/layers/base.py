@@ -45,7 +45,8 @@ def registered_class(class_name: str) -> type:
         return _LAYER_REGISTRY[class_name]
     except KeyError:
         raise ValueError(
-            f"unknown layer class {class_name!r}; known layers: {', '.join(sorted(_LAYER_REGISTRY))}"
+            f"unknown layer class {class_name!r}; known layers: "
+            f"{', '.join(sorted(_LAYER_REGISTRY))}"
         ) from None
 
 
@@ -232,7 +233,8 @@ class Layer(torch.nn.Module):
 
     def check_input_shape(self, input_shape: Any, given: str | None = None) -> None:
         """Raise a clear ``ValueError`` when the rank or a fixed axis does not fit."""
-        if not isinstance(input_shape, tuple) or (input_shape and isinstance(input_shape[0], tuple)):
+        if not isinstance(input_shape, tuple) or (input_shape
+                                                   and isinstance(input_shape[0], tuple)):
             return
         shown = given or format_shape(input_shape[1:])
         rank = len(input_shape)

@@ -20,7 +20,6 @@ from cnnlab.layers import conv_utils as cu
 from cnnlab.layers.base import SAME_LAYOUT, Layer, WeightLayout, permuted_layout, register
 
 CONV_OPS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
-DIMS_HINTS = {1: "(steps, channels)", 2: "(H, W, C)", 3: "(D, H, W, C)"}
 
 
 def kernel_layout(rank: int) -> WeightLayout:
@@ -62,7 +61,7 @@ class BaseConv(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.input_ndim = n + 2
-        self.dims_hint = DIMS_HINTS[n] if self.data_format == "channels_last" else ""
+        self.dims_hint = cu.DIMS_HINTS[n] if self.data_format == "channels_last" else ""
         self._pad_cache: dict[tuple, tuple] = {}
         self._activity_penalty: torch.Tensor | None = None
 

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from cnnlab import shapes
 
 DATA_FORMATS = ("channels_last", "channels_first")
+DIMS_HINTS = {1: "(steps, channels)", 2: "(H, W, C)", 3: "(D, H, W, C)"}
 
 
 def normalize_data_format(data_format: str | None, owner: str) -> str:

@@ -25,7 +25,6 @@ from cnnlab.layers.base import Layer, register
 
 MAX_OPS = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 AVG_OPS = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
-DIMS_HINTS = {1: "(steps, channels)", 2: "(H, W, C)", 3: "(D, H, W, C)"}
 
 
 class Pooling(Layer):
@@ -51,7 +50,7 @@ class Pooling(Layer):
         self.padding = shapes.normalize_padding(padding, owner)
         self.data_format = cu.normalize_data_format(data_format, owner)
         self.input_ndim = n + 2
-        self.dims_hint = DIMS_HINTS[n] if self.data_format == "channels_last" else ""
+        self.dims_hint = cu.DIMS_HINTS[n] if self.data_format == "channels_last" else ""
         self._pad_cache: dict[tuple, tuple] = {}
         self._divisor_cache: dict[tuple, torch.Tensor] = {}  # AveragePooling's 'same' divisors
         if self.batch_input_shape is not None:
@@ -260,7 +259,7 @@ class GlobalPooling(Layer):
         self.data_format = cu.normalize_data_format(data_format, self.owner)
         self.keepdims = bool(keepdims)
         self.input_ndim = self.rank + 2
-        self.dims_hint = DIMS_HINTS[self.rank] if self.data_format == "channels_last" else ""
+        self.dims_hint = cu.DIMS_HINTS[self.rank] if self.data_format == "channels_last" else ""
         first = 1 if self.data_format == "channels_last" else 2
         self._spatial_dims = tuple(range(first, first + self.rank))
         if self.batch_input_shape is not None:

@@ -18,8 +18,6 @@ import torch.nn.functional as F
 from cnnlab.layers import conv_utils as cu
 from cnnlab.layers.base import Layer, register
 
-DIMS_HINTS = {1: "(steps, channels)", 2: "(H, W, C)", 3: "(D, H, W, C)"}
-
 
 def check_rate(rate: Any, owner: str) -> float:
     """``rate`` must be a number in ``[0, 1)`` (1 would drop everything and divide by 0)."""
@@ -137,7 +135,7 @@ class SpatialDropout(SeededLayer):
         self.rate = check_rate(rate, self.owner)
         self.data_format = cu.normalize_data_format(data_format, self.owner)
         self.input_ndim = self.rank + 2
-        self.dims_hint = DIMS_HINTS[self.rank] if self.data_format == "channels_last" else ""
+        self.dims_hint = cu.DIMS_HINTS[self.rank] if self.data_format == "channels_last" else ""
         if self.batch_input_shape is not None:
             self.ensure_built(self.batch_input_shape)
 

@@ -23,7 +23,6 @@ import torch.nn.functional as F
 from cnnlab import shapes
 from cnnlab.layers import conv_utils as cu
 from cnnlab.layers.base import Layer, format_shape, register
-from cnnlab.layers.pooling import DIMS_HINTS
 
 Pairs = tuple[tuple[int, int], ...]
 
@@ -253,7 +252,7 @@ class SpatialLayer(Layer):
         super().__init__(**kwargs)
         self.data_format = cu.normalize_data_format(data_format, self.owner)
         self.input_ndim = self.rank + 2
-        self.dims_hint = DIMS_HINTS[self.rank] if self.data_format == "channels_last" else ""
+        self.dims_hint = cu.DIMS_HINTS[self.rank] if self.data_format == "channels_last" else ""
         first = 1 if self.data_format == "channels_last" else 2
         self.spatial_axes = tuple(range(first, first + self.rank))
 

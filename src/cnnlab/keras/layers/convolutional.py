@@ -1,4 +1,4 @@
-"""Keras 2 module path ``keras.layers.convolutional``: the same layers as ``keras.layers``."""
+"""Keras 2 module path ``keras.layers.convolutional``: all of ``keras.layers``."""
 
 from cnnlab.layers import *  # noqa: F403
 from cnnlab.layers import __all__  # noqa: F401
