@@ -8,7 +8,7 @@ defining ``call``) reuse the same training API.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -142,10 +142,7 @@ class Model(Layer):
         if expected is None or not isinstance(input_shape, tuple) or \
                 isinstance(expected, list):
             return
-        fits = len(expected) == len(input_shape) and all(
-            e is None or g is None or e == g for e, g in zip(expected[1:], input_shape[1:],
-                                                            strict=False))
-        if not fits:
+        if not _shape_fits(expected, input_shape):
             raise ValueError(f"{self.owner}: expected input of shape {format_shape(expected)}, "
                              f"got {given or format_shape(input_shape)}")
 
@@ -229,7 +226,7 @@ class Model(Layer):
             class_weight: dict | None = None, sample_weight: Any = None,
             initial_epoch: int = 0, steps_per_epoch: int | None = None,
             validation_steps: int | None = None, validation_batch_size: int | None = None,
-            validation_freq: int = 1, max_queue_size: int = 10, workers: int = 1,
+            validation_freq: int | Sequence[int] = 1, max_queue_size: int = 10, workers: int = 1,
             use_multiprocessing: bool = False, seed: int | None = None) -> History:
         """Train for ``epochs`` epochs; returns a ``History`` (``history.history['loss']``).
 
@@ -239,10 +236,18 @@ class Model(Layer):
         ``seed`` (cnnlab extra) fixes the shuffling order.
         """
         self._require_compiled("fit")
-        verbose = 1 if verbose == "auto" else int(verbose)
-        _check_positive_int(epochs, "epochs", allow_zero=True)
-        if not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"fit: `validation_split` must be in [0, 1), got {validation_split}")
+        verbose = _verbosity(verbose, "fit")
+        _check_int(epochs, "fit", "epochs", low=0)
+        _check_int(initial_epoch, "fit", "initial_epoch", low=0)
+        for name, value in (("steps_per_epoch", steps_per_epoch),
+                            ("validation_steps", validation_steps)):
+            if value is not None:
+                _check_int(value, "fit", name, low=1)
+        validate_after = _validation_epochs(validation_freq)
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
+                or not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"fit: `validation_split` must be a fraction in [0, 1), got "
+                             f"{validation_split!r}")
         train = self._source(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle),
                              steps=steps_per_epoch)
         val = None
@@ -256,11 +261,12 @@ class Model(Layer):
                                           validation_steps)
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         self._prepare_from(train)
+        self._check_data(train, "fit")
+        if val is not None:
+            self._check_data(val, "fit (validation data)")
         if not self.trainable_weights:
             warnings.warn(f"{self.owner} has no trainable weights (all layers are frozen): fit "
                           f"reports the loss but updates nothing", stacklevel=2)
-        if isinstance(train, ArrayData) and train.y is not None:
-            self._check_targets(train.y)
         table = self._class_weight_table(class_weight)
         cbs = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
                            epochs=epochs, steps=train.num_batches, verbose=verbose)
@@ -271,7 +277,7 @@ class Model(Layer):
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
             logs = loop.train_epoch(self, train, cbs, generator, table)
-            if val is not None and (epoch + 1) % validation_freq == 0:
+            if val is not None and validate_after(epoch + 1):
                 logs.update(loop.test_epoch(self, val, None, prefix="val_"))
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -328,12 +334,19 @@ class Model(Layer):
         self.objectives.check_targets(ys, shapes)
 
     def _class_weight_table(self, class_weight: dict | None) -> torch.Tensor | None:
+        """``class_weight`` as a lookup table over class indices; missing classes weigh 1."""
         if class_weight is None:
             return None
         if not isinstance(class_weight, dict) or not class_weight:
             raise TypeError(f"fit: `class_weight` must be a dict {{class index: weight}}, got "
                             f"{class_weight!r}")
-        size = max(int(k) for k in class_weight) + 1
+        if len(self.output_names) > 1:
+            raise ValueError(f"fit: `class_weight` works for models with one output; "
+                             f"{self.owner} has {len(self.output_names)}: give `sample_weight`")
+        if not all(isinstance(k, (int, np.integer)) and k >= 0 for k in class_weight):
+            raise ValueError(f"fit: the keys of `class_weight` must be class indices >= 0, got "
+                             f"{sorted(class_weight, key=str)}")
+        size = max(max(int(k) for k in class_weight) + 1, self.output_shape[-1] or 1, 2)
         table = torch.ones(size)
         for k, v in class_weight.items():
             table[int(k)] = float(v)
@@ -348,10 +361,9 @@ class Model(Layer):
         """Loss and metrics on the data: a float (loss only), a list, or a dict."""
         self._require_compiled("evaluate")
         source = self._source(x, y, sample_weight, batch_size=batch_size, steps=steps)
+        verbose = _verbosity(verbose, "evaluate")
         self._prepare_from(source)
-        if isinstance(source, ArrayData) and source.y is not None:
-            self._check_targets(source.y)
-        verbose = 1 if verbose == "auto" else int(verbose)
+        self._check_data(source, "evaluate")
         cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0,
                            steps=source.num_batches, verbose=verbose, epochs=1)
         cbs.on_test_begin()
@@ -367,12 +379,12 @@ class Model(Layer):
                 max_queue_size: int = 10, workers: int = 1,
                 use_multiprocessing: bool = False) -> np.ndarray | list[np.ndarray]:
         """Model outputs as NumPy arrays (a list for several outputs); batch size 32."""
+        verbose = _verbosity(verbose, "predict")
         source = self._source(x, batch_size=batch_size, steps=steps)
-        if isinstance(source, ArrayData):
-            if not self.built:
-                self._build_from_data(source.x)
-            self._check_data_shape(source.x)
-        verbose = 1 if verbose == "auto" else int(verbose)
+        if isinstance(source, ArrayData) and not self.built:
+            self._build_from_data(source.x)
+        if self.built:
+            self._check_data(source, "predict", targets=False)
         cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0,
                            steps=source.num_batches,
                            verbose=0 if source.num_batches == 1 else verbose, epochs=1)
@@ -382,16 +394,43 @@ class Model(Layer):
         arrays = [o.numpy() for o in outputs]
         return arrays if len(arrays) > 1 else arrays[0]
 
-    def _check_data_shape(self, x: Any) -> None:
-        if isinstance(x, torch.Tensor):
-            self.check_input_shape((None, *x.shape[1:]),
-                                   given=f"data of shape {tuple(x.shape)}")
+    def _check_data(self, source: ArrayData | StreamData, what: str,
+                    targets: bool = True) -> None:
+        """Clear errors before the first step when the data does not fit the model (for a
+        stream, its first batch is checked)."""
+        x, y = (source.x, source.y) if isinstance(source, ArrayData) else source.peek()[:2]
+        if targets and y is None:
+            raise ValueError(f"{what}: no targets; pass `y` with array `x`, or a generator / "
+                             f"Sequence / DataLoader yielding (x, y) pairs")
+        self.check_batch(x, y if targets else None)
+
+    def check_batch(self, x: Any, y: Any = None) -> None:
+        """Raise a clear ``ValueError`` when a batch does not fit the model: input shapes
+        (expected vs given) or labels the loss cannot use. The loop also calls it after a
+        step failed, to replace a low-level PyTorch error by this message."""
+        expected = self.input_shape_built
+        if expected is not None:
+            shapes = expected if isinstance(expected, list) else [expected]
+            arrays = x if isinstance(x, list) else [x]
+            if len(arrays) != len(shapes):
+                raise ValueError(f"{self.owner}: expected {len(shapes)} input arrays (one per "
+                                 f"Input), got {len(arrays)}")
+            names = [f"input {n!r}" for n in self.input_names] if len(shapes) > 1 \
+                else ["input"]
+            for name, shape, array in zip(names, shapes, arrays, strict=True):
+                if not _shape_fits(shape, tuple(array.shape)):
+                    raise ValueError(f"{self.owner}: expected {name} of shape "
+                                     f"{format_shape(shape)}, got data of shape "
+                                     f"{tuple(array.shape)}")
+        if y is not None and self.objectives is not None and self.objectives.ready:
+            self._check_targets(y)
 
     def predict_on_batch(self, x: Any) -> np.ndarray | list[np.ndarray]:
         """Outputs for one batch, without batching it further."""
         source = self._one_batch(x)
         if not self.built:
             self._build_from_data(source.x)
+        self.check_batch(source.x)
         arrays = [o.numpy() for o in loop.predict_all(self, source, None)]
         return arrays if len(arrays) > 1 else arrays[0]
 
@@ -401,6 +440,7 @@ class Model(Layer):
         self._require_compiled("train_on_batch")
         data = self._one_batch(x, y, sample_weight)
         self._prepare(data.x)
+        self._check_data(data, "train_on_batch")
         self.train()
         self.objectives.reset()
         bx, by, bw = next(data.batches())
@@ -417,6 +457,7 @@ class Model(Layer):
         self._require_compiled("test_on_batch")
         data = self._one_batch(x, y, sample_weight)
         self._prepare(data.x)
+        self._check_data(data, "test_on_batch")
         loop.test_epoch(self, data, None)
         return self._batch_result(return_dict)
 
@@ -511,8 +552,35 @@ def _in_order(data: Any, names: list[str], what: str, role: str) -> Any:
     return ordered if len(ordered) > 1 else ordered[0]
 
 
-def _check_positive_int(value: Any, name: str, allow_zero: bool = False) -> None:
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"`{name}` must be an int >= {low}, got {value!r}")
+def _shape_fits(expected: tuple, given: tuple) -> bool:
+    """Same rank, and every size known on both sides equal (the batch axis is free)."""
+    return len(expected) == len(given) and all(
+        e is None or g is None or e == g for e, g in zip(expected[1:], given[1:], strict=True))
+
+
+def _check_int(value: Any, what: str, name: str, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{what}: `{name}` must be an int >= {low}, got {value!r}")
+
+
+def _verbosity(verbose: Any, what: str) -> int:
+    """Keras's ``verbose``: ``'auto'`` (= 1), 0 silent, 1 progress bar, 2 one line."""
+    if verbose == "auto":
+        return 1
+    if not isinstance(verbose, (int, np.integer)) or verbose not in (0, 1, 2):
+        raise ValueError(f"{what}: `verbose` must be 0, 1, 2 or 'auto', got {verbose!r}")
+    return int(verbose)
+
+
+def _validation_epochs(freq: Any) -> Callable[[int], bool]:
+    """``validation_freq`` as a test on 1-based epochs: every ``freq``-th epoch, or the
+    epochs listed (Keras 2 accepts a list such as ``[1, 5, 10]``)."""
+    if isinstance(freq, (int, np.integer)) and not isinstance(freq, bool) and freq >= 1:
+        return lambda epoch: epoch % freq == 0
+    if isinstance(freq, (list, tuple, set, range)) and all(
+            isinstance(e, (int, np.integer)) and not isinstance(e, bool) for e in freq):
+        epochs = set(freq)
+        return lambda epoch: epoch in epochs
+    raise ValueError(f"fit: `validation_freq` must be an int >= 1 or a list of (1-based) "
+                     f"epochs, got {freq!r}")
 

@@ -79,7 +79,11 @@ def train_epoch(model: Any, source: ArrayData | StreamData, callbacks: CallbackL
             w = class_sample_weights(class_weights, y, w)
         if listen:
             callbacks.on_train_batch_begin(step)
-        train_step(model, x, y, w)
+        try:
+            train_step(model, x, y, w)
+        except (IndexError, RuntimeError):
+            model.check_batch(x, y)  # a clear message if the batch does not fit the model
+            raise
         if listen:
             callbacks.on_train_batch_end(step, model.objectives.logs())
         if model.stop_training:
@@ -99,7 +103,11 @@ def test_epoch(model: Any, source: ArrayData | StreamData, callbacks: CallbackLi
             raise ValueError("evaluate: the data yields no targets; yield (x, y) pairs")
         if listen:
             callbacks.on_test_batch_begin(step)
-        test_step(model, x, y, w)
+        try:
+            test_step(model, x, y, w)
+        except (IndexError, RuntimeError):
+            model.check_batch(x, y)
+            raise
         if listen:
             callbacks.on_test_batch_end(step, model.objectives.logs())
     return model.objectives.logs(prefix)
@@ -115,7 +123,12 @@ def predict_all(model: Any, source: ArrayData | StreamData,
     for step, (x, _, _) in enumerate(source.batches()):
         if listen:
             callbacks.on_predict_batch_begin(step)
-        chunks.append([out.detach().to("cpu") for out in predict_step(model, x)])
+        try:
+            outputs = predict_step(model, x)
+        except (IndexError, RuntimeError):
+            model.check_batch(x)
+            raise
+        chunks.append([out.detach().to("cpu") for out in outputs])
         if listen:
             callbacks.on_predict_batch_end(step, {"outputs": chunks[-1]})
     if not chunks:
