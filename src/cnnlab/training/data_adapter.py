@@ -8,6 +8,7 @@ targets may be single arrays or lists/tuples of arrays (multi-input/output model
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -74,7 +75,8 @@ def check_finite(x: Any, what: str) -> None:
                 index = int(bad.reshape(len(leaf), -1).any(dim=1).nonzero()[0, 0]) \
                     if leaf.ndim else 0
                 raise ValueError(f"`{what}` contains NaN or infinite values (first in sample "
-                                 f"{index}); clean or impute the data before training")
+                                 f"{index}); replace them (e.g. np.nan_to_num) or drop those "
+                                 f"samples")
 
 
 def num_samples(structure: Any, what: str) -> int:
@@ -92,7 +94,7 @@ class ArrayData:
     """
 
     def __init__(self, x: Any, y: Any = None, sample_weight: Any = None, batch_size: int = 32,
-                 shuffle: bool = False, check: bool = True):
+                 shuffle: bool = False):
         self.x = tensors_of(x, "x")
         self.y = None if y is None else tensors_of(y, "y", target=True)
         self.sample_weight = None if sample_weight is None else as_tensor(
@@ -104,8 +106,7 @@ class ArrayData:
                                  f"{n} and {num_samples(part, name)}")
         if n == 0:
             raise ValueError("`x` is empty: there is nothing to train or predict on")
-        if check:
-            check_finite(self.x, "x")
+        check_finite(self.x, "x")
         self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
 
     @property
@@ -124,27 +125,28 @@ class ArrayData:
                 yield self._take(lambda t, a=start, b=stop: t[a:b])
 
     def _take(self, select: Any) -> Batch:
-        pick = (lambda part: None if part is None else map_structure(select, part))
+        def pick(part: Any) -> Any:
+            return None if part is None else map_structure(select, part)
+
         return pick(self.x), pick(self.y), pick(self.sample_weight)
 
     def split(self, validation_split: float) -> tuple[ArrayData, ArrayData]:
         """Keras's rule: the *last* ``validation_split`` fraction, taken before shuffling."""
         split_at = int(math.floor(self.n * (1.0 - validation_split)))
         if split_at == 0 or split_at == self.n:
-            raise ValueError(f"validation_split={validation_split} leaves an empty training or "
-                             f"validation set with {self.n} samples")
+            raise ValueError(f"fit: `validation_split`={validation_split} leaves an empty "
+                             f"training or validation set with {self.n} samples")
+        return self._slice(0, split_at, self.shuffle), self._slice(split_at, None, False)
 
-        def part(a: int, b: int | None, shuffle: bool) -> ArrayData:
-            data = ArrayData.__new__(ArrayData)
-            cut = (lambda t: t[a:b])
-            data.x = map_structure(cut, self.x)
-            data.y = None if self.y is None else map_structure(cut, self.y)
-            data.sample_weight = None if self.sample_weight is None else cut(self.sample_weight)
-            data.n = num_samples(data.x, "x")
-            data.batch_size, data.shuffle = self.batch_size, shuffle
-            return data
+    def _slice(self, start: int, stop: int | None, shuffle: bool) -> ArrayData:
+        """Samples ``start:stop`` as a new source (views, no copy)."""
+        def cut(t: torch.Tensor) -> torch.Tensor:
+            return t[start:stop]
 
-        return part(0, split_at, self.shuffle), part(split_at, None, False)
+        part = copy.copy(self)
+        part.x, part.y, part.sample_weight = self._take(cut)
+        part.n, part.shuffle = num_samples(part.x, "x"), shuffle
+        return part
 
 
 def unpack(batch: Any, what: str) -> Batch:
