@@ -282,7 +282,8 @@ def test_steps_per_epoch_with_a_generator_does_not_restart_it():
 
 def test_a_finite_python_generator_is_one_epoch():
     x, y = id_data(7)
-    model = recorder_model()
+    model = Sequential([Recorder(), Dense(3)])  # built from the first batch, which still trains
+    model.compile("sgd", losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(((x[i:i + 3], y[i:i + 3]) for i in range(0, 7, 3)), epochs=1, verbose=0)
     assert seen(model) == [[0, 1, 2], [3, 4, 5], [6]]
 
@@ -429,3 +430,53 @@ def test_fit_generator_is_fit_with_a_generator():
     history = model.fit_generator(endless(x, y, 4), steps_per_epoch=2, epochs=2, verbose=0)
     assert seen(model) == [[0, 1, 2, 3], [4, 5, 6, 7]] * 2
     assert history.epoch == [0, 1]
+
+
+def test_weight_penalties_are_part_of_the_loss_and_the_gradient():
+    from cnnlab.regularizers import L2
+
+    rng = np.random.default_rng(9)
+    x, y = rng.normal(size=(6, 4)).astype("float32"), rng.integers(0, 3, 6)
+    model = Sequential([Dense(3, input_shape=(4,), kernel_regularizer=L2(0.1))])
+    model.compile(optimizers.SGD(learning_rate=0.2),
+                  losses.SparseCategoricalCrossentropy(from_logits=True))
+    w, b = (torch.tensor(a, dtype=torch.float64, requires_grad=True)
+            for a in model.get_weights())
+    data_loss = F.cross_entropy(torch.tensor(x, dtype=torch.float64) @ w + b, torch.tensor(y))
+    total = data_loss + 0.1 * (w ** 2).sum()  # Keras's l2: factor * sum(w^2)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(total.item(), rel=1e-5)
+    history = model.fit(x, y, batch_size=6, verbose=0)
+    assert history.history["loss"][0] == pytest.approx(total.item(), rel=1e-5)
+    grads = torch.autograd.grad(total, [w, b])
+    for got, p, g in zip(model.get_weights(), (w, b), grads, strict=True):
+        np.testing.assert_allclose(got, (p - 0.2 * g).detach().numpy(), atol=1e-6)
+
+
+def test_learning_rate_scheduler_and_csv_logger(tmp_path):
+    from cnnlab.training.callbacks import CSVLogger, LearningRateScheduler
+
+    x, y = id_data(6)
+    model = recorder_model(lr=1.0)
+    path = tmp_path / "log.csv"
+    history = model.fit(x, y, epochs=3, verbose=0, callbacks=[
+        LearningRateScheduler(lambda epoch: 0.1 / (epoch + 1)), CSVLogger(str(path))])
+    assert history.history["lr"] == pytest.approx([0.1, 0.05, 0.1 / 3])
+    assert model.optimizer.learning_rate == pytest.approx(0.1 / 3)
+    rows = [line.split(",") for line in path.read_text().splitlines()]
+    assert rows[0] == ["epoch", "loss", "lr", "val_loss", "val_lr"]  # Keras adds val_ columns
+    assert [int(r[0]) for r in rows[1:]] == [0, 1, 2]
+    assert all(r[3:] == ["NA", "NA"] for r in rows[1:])
+    np.testing.assert_allclose([float(r[1]) for r in rows[1:]], history.history["loss"],
+                               rtol=1e-6)
+
+
+def test_terminate_on_nan_stops_within_the_epoch(capsys):
+    from cnnlab.training.callbacks import TerminateOnNaN
+
+    x = np.full((8, 4), 1e20, dtype="float32")  # squared error overflows float32: inf
+    model = Sequential([Dense(1, input_shape=(4,), kernel_initializer="ones")])
+    model.compile(optimizers.SGD(learning_rate=0.1), "mse")
+    history = model.fit(x, np.zeros(8), batch_size=2, epochs=5, verbose=0,
+                        callbacks=[TerminateOnNaN()])
+    assert history.epoch == [0]
+    assert "Batch 0: Invalid loss, terminating training" in capsys.readouterr().out

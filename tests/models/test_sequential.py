@@ -150,6 +150,10 @@ def test_a_frozen_model_changes_nothing():
     for got, want in zip(model.get_weights(), before, strict=True):
         np.testing.assert_array_equal(got, want)
     assert model.trainable_weights == [] and len(model.non_trainable_weights) == 4
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert lines[-4:-1] == ["Total params: 21", "Trainable params: 0",
+                            "Non-trainable params: 21"]
 
 
 def test_a_frozen_batch_normalization_runs_in_inference_mode():

@@ -138,6 +138,23 @@ class BaseConv(Layer):
         return config
 
 
+class KernelConv(BaseConv):
+    """A convolution with one ``kernel`` (and ``bias``): the weights Keras lists, penalizes
+    and constrains for ``Conv*D`` and ``Conv*DTranspose``."""
+
+    def keras_weights(self) -> list:
+        weights = [("kernel", self.kernel, self.layout)]
+        if self.use_bias:
+            weights.append(("bias", self.bias, SAME_LAYOUT))
+        return weights
+
+    def regularized_weights(self) -> list:
+        return [(self.kernel_regularizer, self.kernel), *super().regularized_weights()]
+
+    def weight_constraints(self) -> dict:
+        return {"kernel": self.kernel_constraint, "bias": self.bias_constraint}
+
+
 def _legacy_conv_args(rank: int, args: tuple, kwargs: dict, owner: str) -> tuple[tuple, dict]:
     """Keras 1/2 spellings: ``Conv2D(32, 3, 3)``, ``nb_filter``, ``border_mode``, ``subsample``.
 
@@ -170,7 +187,7 @@ def _legacy_conv_args(rank: int, args: tuple, kwargs: dict, owner: str) -> tuple
     return args, kwargs
 
 
-class Conv(BaseConv):
+class Conv(KernelConv):
     """N-D convolution ``y = activation(x ⋆ kernel + bias)`` on channels-last inputs.
 
     Args (Keras's names and defaults):
@@ -244,18 +261,6 @@ class Conv(BaseConv):
         y = CONV_OPS[self.rank](x, self.kernel, self.bias, self.strides, symmetric,
                                 self.dilation_rate, self.groups)
         return self.finish(y, training)
-
-    def keras_weights(self) -> list:
-        weights = [("kernel", self.kernel, self.layout)]
-        if self.use_bias:
-            weights.append(("bias", self.bias, SAME_LAYOUT))
-        return weights
-
-    def regularized_weights(self) -> list:
-        return [(self.kernel_regularizer, self.kernel), *super().regularized_weights()]
-
-    def weight_constraints(self) -> dict:
-        return {"kernel": self.kernel_constraint, "bias": self.bias_constraint}
 
     def macs(self) -> int:
         """Multiply-accumulates per sample: ``prod(O)·prod(F)·(D/groups)·M``."""

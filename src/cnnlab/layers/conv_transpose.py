@@ -21,13 +21,13 @@ import torch.nn.functional as F
 
 from cnnlab import constraints, initializers, regularizers, shapes
 from cnnlab.layers import conv_utils as cu
-from cnnlab.layers.base import SAME_LAYOUT, register
-from cnnlab.layers.conv import BaseConv, kernel_layout, make_weight
+from cnnlab.layers.base import register
+from cnnlab.layers.conv import KernelConv, kernel_layout, make_weight
 
 TRANSPOSE_OPS = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 
 
-class ConvTranspose(BaseConv):
+class ConvTranspose(KernelConv):
     """N-D transposed convolution on channels-last inputs.
 
     Args: filters, kernel_size, strides=1, padding='valid', output_padding=None,
@@ -117,18 +117,6 @@ class ConvTranspose(BaseConv):
             end = b - p
             index.append(slice(a - p, None if end <= 0 else -end))
         return self.finish(y[tuple(index)], training)
-
-    def keras_weights(self) -> list:
-        weights = [("kernel", self.kernel, self.layout)]
-        if self.use_bias:
-            weights.append(("bias", self.bias, SAME_LAYOUT))
-        return weights
-
-    def regularized_weights(self) -> list:
-        return [(self.kernel_regularizer, self.kernel), *super().regularized_weights()]
-
-    def weight_constraints(self) -> dict:
-        return {"kernel": self.kernel_constraint, "bias": self.bias_constraint}
 
     def get_config(self) -> dict:
         config = self.base_config()

@@ -40,7 +40,7 @@ def per_output(value: Any, names: Sequence[str], what: str) -> list:
             raise ValueError(f"compile: `{what}` has keys {sorted(unknown)} that are not output "
                              f"names; outputs are {list(names)}")
         return [value.get(name) for name in names]
-    if isinstance(value, (list, tuple)) and what != "metrics":
+    if isinstance(value, (list, tuple)):
         if len(value) != len(names):
             raise ValueError(f"compile: `{what}` has {len(value)} entries for a model with "
                              f"{len(names)} outputs {list(names)}")
