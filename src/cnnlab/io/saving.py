@@ -56,15 +56,18 @@ FORMAT = "cnnlab-model"
 VERSION = 1
 CONFIG, WEIGHTS = "config.json", "weights.safetensors"
 OPTIMIZER_JSON, OPTIMIZER_TENSORS = "optimizer.json", "optimizer.safetensors"
+TRAINING_STATE = "training_state.safetensors"  # checkpoints only: epoch, RNG and data order
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _UNSAVABLE = object()  # a loss/metric that has no JSON form
 
 
 # ------------------------------------------------------------------------------------- saving
 def save_model(model: Model, filepath: str | os.PathLike, overwrite: bool = True,
-               include_optimizer: bool = True) -> None:
+               include_optimizer: bool = True, training_state: bytes | None = None) -> None:
     """Write ``model`` as one zip file (module docstring). Atomic: on any error the file at
     ``filepath`` is left as it was. ``overwrite=False`` and an existing file: ``FileExistsError``.
+    ``training_state`` (checkpoints) is stored as one more member, written in the same atomic
+    step so that weights and training state always belong together.
     """
     path = check_target(filepath, overwrite)
     config = {"format": FORMAT, "version": VERSION, "class_name": model.class_name,
@@ -80,6 +83,14 @@ def save_model(model: Model, filepath: str | os.PathLike, overwrite: bool = True
             archive.writestr(OPTIMIZER_JSON, optimizer_files[0],
                              compress_type=zipfile.ZIP_DEFLATED)
             archive.writestr(OPTIMIZER_TENSORS, optimizer_files[1])
+        if training_state is not None:
+            archive.writestr(TRAINING_STATE, training_state)
+
+
+def read_training_state(filepath: str | os.PathLike) -> bytes | None:
+    """The training-state member of a checkpoint written by :func:`save_model`, if any."""
+    path = os.fspath(filepath)
+    return _read_archive(path, repr(path)).get(TRAINING_STATE)
 
 
 def save_weights(model: Model, filepath: str | os.PathLike, overwrite: bool = True) -> None:
@@ -294,7 +305,7 @@ def load_weights(model: Model, filepath: str | os.PathLike) -> None:
 def _read_archive(path: str, source: str) -> dict[str, bytes]:
     """The known members of a cnnlab zip (others are ignored, never read); config and
     weights must be there."""
-    known = (CONFIG, WEIGHTS, OPTIMIZER_JSON, OPTIMIZER_TENSORS)
+    known = (CONFIG, WEIGHTS, OPTIMIZER_JSON, OPTIMIZER_TENSORS, TRAINING_STATE)
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())

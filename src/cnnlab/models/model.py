@@ -230,10 +230,14 @@ class Model(Layer):
             use_multiprocessing: bool = False, seed: int | None = None) -> History:
         """Train for ``epochs`` epochs; returns a ``History`` (``history.history['loss']``).
 
-        ``x`` may be arrays/tensors (with ``y``), or a generator / ``Sequence`` / PyTorch
-        ``DataLoader`` yielding ``(x, y)`` or ``(x, y, sample_weight)``. ``validation_split``
-        holds out the *last* fraction of the arrays (before shuffling), as Keras does.
-        ``seed`` (cnnlab extra) fixes the shuffling order.
+        ``x`` may be arrays/tensors (with ``y``; dicts by input/output name too), or a
+        generator / ``Sequence`` / PyTorch ``DataLoader`` yielding ``(x, y)`` or
+        ``(x, y, sample_weight)``; a plain generator is not restarted between epochs.
+        Keras's rules: ``validation_split`` holds out the *last* fraction of the arrays
+        (before shuffling); the logged ``loss`` is the batch-size-weighted mean of the batch
+        losses; ``class_weight``/``sample_weight`` weight the loss (and ``weighted_metrics``),
+        not ``metrics``. ``seed`` (cnnlab extra) fixes the shuffling order. The data is
+        checked against the model before the first step (input shapes, labels vs the loss).
         """
         self._require_compiled("fit")
         verbose = _verbosity(verbose, "fit")
