@@ -227,7 +227,8 @@ class Model(Layer):
             initial_epoch: int = 0, steps_per_epoch: int | None = None,
             validation_steps: int | None = None, validation_batch_size: int | None = None,
             validation_freq: int | Sequence[int] = 1, max_queue_size: int = 10, workers: int = 1,
-            use_multiprocessing: bool = False, seed: int | None = None) -> History:
+            use_multiprocessing: bool = False, seed: int | None = None,
+            run: str | None = None, resume: bool = False) -> History:
         """Train for ``epochs`` epochs; returns a ``History`` (``history.history['loss']``).
 
         ``x`` may be arrays/tensors (with ``y``; dicts by input/output name too), or a
@@ -238,6 +239,11 @@ class Model(Layer):
         losses; ``class_weight``/``sample_weight`` weight the loss (and ``weighted_metrics``),
         not ``metrics``. ``seed`` (cnnlab extra) fixes the shuffling order. The data is
         checked against the model before the first step (input shapes, labels vs the loss).
+
+        cnnlab extras: ``run='name'`` records the run in the SQLite run store
+        (``runs/cnnlab.db``) with a checkpoint every epoch (``runs/<id>/checkpoint.cnnlab``);
+        ``resume=True`` continues that run from its last checkpoint (weights, optimizer, data
+        order and random states), so a killed training ends as if never interrupted.
         """
         self._require_compiled("fit")
         verbose = _verbosity(verbose, "fit")
@@ -263,6 +269,10 @@ class Model(Layer):
         elif validation_data is not None:
             val = self._validation_source(validation_data, validation_batch_size or batch_size,
                                           validation_steps)
+        if resume and run is None:
+            raise ValueError("fit: resume=True needs run='<name or id>' to know what to resume")
+        if run is not None and seed is None:
+            seed = int(torch.randint(0, 2**62, ()))  # a recorded data order makes resume exact
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         self._prepare_from(train)
         self._check_data(train, "fit")
@@ -272,22 +282,41 @@ class Model(Layer):
             warnings.warn(f"{self.owner} has no trainable weights (all layers are frozen): fit "
                           f"reports the loss but updates nothing", stacklevel=2)
         table = self._class_weight_table(class_weight)
+        recorder = None
+        if run is not None:
+            from cnnlab.runs.recorder import start_run
+
+            recorder, start = start_run(self, run, resume, generator, {
+                "epochs": epochs, "batch_size": batch_size, "seed": seed,
+                "optimizer": type(self.optimizer).__name__, "params": self.count_params()})
+            initial_epoch = initial_epoch if start is None else start
+            callbacks = [*(callbacks or []), recorder]
+            self.run_id = recorder.run_id
         cbs = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
                            epochs=epochs, steps=train.num_batches, verbose=verbose)
         self.history = cbs.history
         self.stop_training = False
         logs: dict = {}
         cbs.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
-            cbs.on_epoch_begin(epoch)
-            logs = loop.train_epoch(self, train, cbs, generator, table)
-            if val is not None and validate_after(epoch + 1):
-                logs.update(loop.test_epoch(self, val, None, prefix="val_"))
-            cbs.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
+        try:
+            for epoch in range(initial_epoch, epochs):
+                cbs.on_epoch_begin(epoch)
+                logs = loop.train_epoch(self, train, cbs, generator, table)
+                if val is not None and validate_after(epoch + 1):
+                    logs.update(loop.test_epoch(self, val, None, prefix="val_"))
+                cbs.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+        except BaseException as err:
+            if recorder is not None:
+                stopped = isinstance(err, KeyboardInterrupt)
+                recorder.store.finish(recorder.run_id, "stopped" if stopped else "failed",
+                                      error=None if stopped else repr(err))
+            raise
         self.eval()
         cbs.on_train_end(logs)
+        if recorder is not None:
+            recorder.store.finish(recorder.run_id)
         return self.history
 
     def _source(self, x: Any, y: Any = None, sample_weight: Any = None, *,
