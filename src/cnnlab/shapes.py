@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from fractions import Fraction
 
 PADDINGS = ("valid", "same")
 
@@ -137,6 +138,21 @@ def receptive_field(prev_field: int, prev_jump: int, kernel: int, stride: int = 
     ``r_out = r_in + (F' − 1)·j_in`` and ``j_out = j_in·S``; the input has ``r = 1, j = 1``.
     """
     return prev_field + (effective_kernel(kernel, dilation) - 1) * prev_jump, prev_jump * stride
+
+
+def transposed_receptive_field(prev_field: int | Fraction, prev_jump: int | Fraction,
+                               kernel: int, stride: int = 1,
+                               dilation: int = 1) -> tuple[int | Fraction, Fraction]:
+    """Receptive field and jump after a transposed convolution (or an upsampling).
+
+    Each output reads at most ``ceil(F' / S)`` adjacent inputs, so
+    ``r_out = r_in + (ceil(F' / S) − 1)·j_in`` and ``j_out = j_in / S`` (a fraction of an input
+    pixel). Nearest upsampling by ``s`` is ``F = S = s``; bilinear reads two inputs
+    (``F = 2s``, ``S = s``). After such a layer fields may be fractional; the number of input
+    pixels an output can see is then ``ceil(r)``.
+    """
+    taps = -(-effective_kernel(kernel, dilation) // stride)
+    return prev_field + (taps - 1) * prev_jump, Fraction(prev_jump) / stride
 
 
 def check_window_fits(size: int | None, kernel: int, padding: str, dilation: int = 1,

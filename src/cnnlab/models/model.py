@@ -523,12 +523,21 @@ class Model(Layer):
 
     def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
                 print_fn: Any = None, expand_nested: bool = False,
-                show_trainable: bool = False) -> None:
-        """Print Keras's table: layer (type), output shape, param #, and the totals."""
+                show_trainable: bool = False, explain: bool = False) -> None:
+        """Print Keras's table: layer (type), output shape, param #, and the totals.
+
+        ``explain=True`` (cnnlab extra) adds per layer the output-size arithmetic with the
+        numbers filled in, the parameter formula, receptive field and jump, multiply-
+        accumulates and activation memory.
+        """
         from cnnlab.models.summary import print_summary
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       show_trainable=show_trainable)
+        if explain:
+            from cnnlab.explain.arithmetic import format_explained_summary
+
+            (print_fn or print)(format_explained_summary(self))
 
     def save(self, filepath: str, overwrite: bool = True, include_optimizer: bool = True,
              **kwargs: Any) -> None:

@@ -1,0 +1,7 @@
+"""``python -m cnnlab``: the command-line tool."""
+
+import sys
+
+from cnnlab.cli import main
+
+sys.exit(main())
