@@ -129,7 +129,7 @@ def _spatial_layer_lines(layer: ZeroPadding | Cropping | UpSampling,
     spatial = spatial_shape(input_shape, layer.data_format)
     rank = len(spatial)
 
-    def text(i: int, sides: tuple[str, str]) -> str:
+    def text(i: int, sides: list[tuple[str, str]]) -> str:
         size = spatial[i]
         if size is None:
             return formulas.UNKNOWN_SIZE
@@ -178,7 +178,7 @@ def format_explained_summary(model: Model, line_length: int = 78) -> str:
         for label, text in _detail(row):
             lines.append(f"  {label:<12} {text}")
         lines.append("=" * line_length if i == len(rows) - 1 else "_" * line_length)
-    lines += _totals(model, rows)
+    lines += _totals(rows)
     return "\n".join(lines)
 
 
@@ -195,7 +195,7 @@ def _detail(row: LayerExplanation) -> list[tuple[str, str]]:
     return details
 
 
-def _totals(model: Model, rows: list[LayerExplanation]) -> list[str]:
+def _totals(rows: list[LayerExplanation]) -> list[str]:
     counted = [r for r in rows if r.class_name != "InputLayer"]
     params = sum(r.params for r in rows)
     frozen = sum(r.non_trainable_params for r in rows)

@@ -32,11 +32,12 @@ def dot(values: Sequence[int]) -> str:
 
 def window_size_text(size: int | None, kernel: int, stride: int = 1,
                      padding: str | int = "valid", dilation: int = 1,
-                     sides: tuple[str, str] = ("before", "after")) -> str:
+                     sides: Sequence[tuple[str, str]] = (("before", "after"),)) -> str:
     """One axis of a convolution/pooling output size with the numbers filled in.
 
-    ``padding`` is ``'valid'``, ``'same'`` (TensorFlow's rule, padding shown per side),
-    ``'causal'`` or an explicit symmetric padding ``P``::
+    ``padding`` is ``'valid'``, ``'same'`` (TensorFlow's rule; the padding is shown for each
+    ``(before, after)`` pair of side names in ``sides``), ``'causal'`` or an explicit symmetric
+    padding ``P``::
 
         (28 + 2·0 − 3)/1 + 1 = 26
         floor((27 + 2·0 − 3)/2) + 1 = 13
@@ -52,7 +53,8 @@ def window_size_text(size: int | None, kernel: int, stride: int = 1,
             before, after = k - 1, 0
         else:
             before, after = shapes.same_padding(size, kernel, stride, dilation)
-        pads = f"pad {before} {sides[0]} / {after} {sides[1]}"
+        pads = ", ".join(f"{before} {first} / {after} {last}" for first, last in sides)
+        pads = f"pad {pads}"
         return f"ceil({size}/{stride}) = {out}, {pads}{note}"
     pad = 0 if padding == "valid" else int(padding)
     out = shapes.explicit_output_length(size, kernel, pad, stride, dilation)
@@ -82,16 +84,16 @@ def transposed_size_text(size: int | None, kernel: int, stride: int, padding: st
 
 
 def axis_lines(rank: int, keys: Sequence[tuple],
-               text: Callable[[int, tuple[str, str]], str]) -> list[str]:
+               text: Callable[[int, list[tuple[str, str]]], str]) -> list[str]:
     """``'H, W: ...'`` when every axis has the same numbers, else one line per axis.
 
-    ``keys[i]`` are the numbers of axis ``i``; ``text(i, sides)`` writes axis ``i``.
+    ``keys[i]`` are the numbers of axis ``i``; ``text(i, sides)`` writes axis ``i`` (``sides``:
+    the names of the padded sides of the axes the line stands for).
     """
     names = AXIS_NAMES[rank]
     if rank > 1 and all(key == keys[0] for key in keys):
-        sides = tuple("/".join(PAD_SIDES[n][j] for n in names) for j in (0, 1))
-        return [f"{', '.join(names)}: {text(0, sides)}"]
-    return [f"{name}: {text(i, PAD_SIDES[name])}" for i, name in enumerate(names)]
+        return [f"{', '.join(names)}: {text(0, [PAD_SIDES[n] for n in names])}"]
+    return [f"{name}: {text(i, [PAD_SIDES[name]])}" for i, name in enumerate(names)]
 
 
 def conv_size_lines(layer: BaseConv | Pooling, input_shape: tuple) -> list[str]:
