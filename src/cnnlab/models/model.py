@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnlab import optimizers
+from cnnlab import mixed_precision, optimizers
+from cnnlab.device import default_device
 from cnnlab.layers.base import KerasTensor, Layer, format_shape, register
 from cnnlab.models.graph import Graph
 from cnnlab.training import loop
@@ -45,6 +46,7 @@ class Model(Layer):
         self.history: History | None = None
         self.graph: Graph | None = None
         self._step_layers: list[Layer] | None = None
+        self.loss_scaler: mixed_precision.LossScaler | None = None
         if inputs is not None or outputs is not None:
             self._init_graph(inputs, outputs)
 
@@ -199,6 +201,14 @@ class Model(Layer):
         """Build from the first batch if needed, then the optimizer and the objectives."""
         if not self.built:
             self._build_from_data(first_x)
+        target = default_device()
+        if self.device.type == "cpu" and target.type != "cpu":
+            self.to(target)
+        policy = mixed_precision.global_policy()
+        if policy.name != "mixed_float16":
+            self.loss_scaler = None
+        elif self.loss_scaler is None:
+            self.loss_scaler = mixed_precision.LossScaler()
         params = [p for p in self.parameters()]
         if [id(p) for p in params] != self._optimizer_params:
             self.optimizer.build(params)

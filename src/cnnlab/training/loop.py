@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from cnnlab import mixed_precision
 from cnnlab.layers.base import flatten
 from cnnlab.training.callbacks import CallbackList
 from cnnlab.training.data_adapter import ArrayData, StreamData, to_model_input
@@ -40,14 +41,21 @@ def train_step(model: Any, x: Any, y: Any, sample_weight: Any) -> None:
     x, targets = move(x, device), move_targets(y, device)
     if sample_weight is not None:
         sample_weight = sample_weight.to(device)
-    y_pred = as_list(model(x, training=True))
     objectives = model.objectives
-    total, parts = objectives.total_loss(targets, y_pred, sample_weight, model.penalties())
+    with mixed_precision.autocast(device):
+        y_pred = as_list(model(x, training=True))
+        total, parts = objectives.total_loss(targets, y_pred, sample_weight, model.penalties())
     if total.requires_grad:  # False when every weight is frozen: nothing to update
         optimizer = model.optimizer
         optimizer.zero_grad()
-        total.backward()
-        optimizer.step()
+        scaler = model.loss_scaler
+        if scaler is None:
+            total.backward()
+            optimizer.step()
+        else:
+            scaler.backward(total)
+            if scaler.unscale(model.trainable_weights):
+                optimizer.step()
         model.apply_constraints()
     objectives.update(total, parts, targets, y_pred, sample_weight, batch_size_of(x))
 
@@ -57,13 +65,17 @@ def test_step(model: Any, x: Any, y: Any, sample_weight: Any) -> None:
     x, targets = move(x, device), move_targets(y, device)
     if sample_weight is not None:
         sample_weight = sample_weight.to(device)
-    y_pred = as_list(model(x, training=False))
-    total, parts = model.objectives.total_loss(targets, y_pred, sample_weight, model.penalties())
+    with mixed_precision.autocast(device):
+        y_pred = as_list(model(x, training=False))
+        total, parts = model.objectives.total_loss(targets, y_pred, sample_weight,
+                                                   model.penalties())
     model.objectives.update(total, parts, targets, y_pred, sample_weight, batch_size_of(x))
 
 
 def predict_step(model: Any, x: Any) -> list[torch.Tensor]:
-    return as_list(model(move(x, model.device), training=False))
+    device = model.device
+    with mixed_precision.autocast(device):
+        return as_list(model(move(x, device), training=False))
 
 
 def train_epoch(model: Any, source: ArrayData | StreamData, callbacks: CallbackList,
@@ -128,7 +140,7 @@ def predict_all(model: Any, source: ArrayData | StreamData,
         except (IndexError, RuntimeError):
             model.check_batch(x)
             raise
-        chunks.append([out.detach().to("cpu") for out in outputs])
+        chunks.append([out.detach().to("cpu", torch.float32) for out in outputs])
         if listen:
             callbacks.on_predict_batch_end(step, {"outputs": chunks[-1]})
     if not chunks:
