@@ -183,14 +183,26 @@ class Model(Layer):
 
         ``optimizer`` and ``loss`` take Keras names or objects; ``metrics`` a list such as
         ``['accuracy']`` (not weighted); ``weighted_metrics`` are weighted by
-        ``sample_weight``/``class_weight``. ``run_eagerly``/``steps_per_execution`` are accepted for
-        compatibility (cnnlab always runs eagerly).
+        ``sample_weight``/``class_weight``. ``run_eagerly``/``steps_per_execution`` are accepted
+        for compatibility. ``jit_compile=True`` runs the forward pass through ``torch.compile``
+        (the first batch pays the compilation; see bench/README.md for when it pays off).
         """
         if kwargs:
             raise TypeError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
         self.optimizer = optimizers.get(optimizer)
         self.objectives = Objectives(loss, metrics, loss_weights, weighted_metrics)
         self._optimizer_params: list[int] = []
+        self.jit_compile = bool(jit_compile) and not run_eagerly
+        object.__setattr__(self, "_compiled", None)  # not a submodule: no duplicate weights
+
+    @property
+    def runner(self) -> Any:
+        """What the training loop calls: the model, or its ``torch.compile``d version."""
+        if not getattr(self, "jit_compile", False):
+            return self
+        if self._compiled is None:
+            object.__setattr__(self, "_compiled", torch.compile(self))
+        return self._compiled
 
     def _require_compiled(self, what: str) -> None:
         if self.optimizer is None or self.objectives is None:

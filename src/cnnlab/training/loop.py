@@ -43,7 +43,7 @@ def train_step(model: Any, x: Any, y: Any, sample_weight: Any) -> None:
         sample_weight = sample_weight.to(device)
     objectives = model.objectives
     with mixed_precision.autocast(device):
-        y_pred = as_list(model(x, training=True))
+        y_pred = as_list(model.runner(x, training=True))
         total, parts = objectives.total_loss(targets, y_pred, sample_weight, model.penalties())
     if total.requires_grad:  # False when every weight is frozen: nothing to update
         optimizer = model.optimizer
@@ -66,7 +66,7 @@ def test_step(model: Any, x: Any, y: Any, sample_weight: Any) -> None:
     if sample_weight is not None:
         sample_weight = sample_weight.to(device)
     with mixed_precision.autocast(device):
-        y_pred = as_list(model(x, training=False))
+        y_pred = as_list(model.runner(x, training=False))
         total, parts = model.objectives.total_loss(targets, y_pred, sample_weight,
                                                    model.penalties())
     model.objectives.update(total, parts, targets, y_pred, sample_weight, batch_size_of(x))
@@ -75,7 +75,7 @@ def test_step(model: Any, x: Any, y: Any, sample_weight: Any) -> None:
 def predict_step(model: Any, x: Any) -> list[torch.Tensor]:
     device = model.device
     with mixed_precision.autocast(device):
-        return as_list(model(move(x, device), training=False))
+        return as_list(model.runner(move(x, device), training=False))
 
 
 def train_epoch(model: Any, source: ArrayData | StreamData, callbacks: CallbackList,

@@ -85,8 +85,9 @@ def deeper_vggnet(input_shape: Sequence[int | None] = (32, 32, 3), classes: int 
     Blocks of two 3x3 'same' convolutions (ReLU, BN) with 32, 64 and 128 filters, each
     followed by 2x2 max pooling and dropout 0.25, then ``FC 512 -> BN -> dropout 0.5 ->
     softmax``. At 32x32x3: 32 -> 16 -> 8 -> 4, so 4x4x128 = 2048 features; 1,345,066
-    parameters, 1,343,146 trainable (1,920 are BN moving statistics). Choice: the lecture's "deeper VGG" adds a block
-    to the shallow one; keeping every other layer identical isolates the effect of depth.
+    parameters, 1,343,146 trainable (1,920 are BN moving statistics). Choice: the lecture's
+    "deeper VGG" adds a block to the shallow one; keeping every other layer identical
+    isolates the effect of depth.
     """
     return _sequential("deeper_vggnet", input_shape, classes,
                        _vgg_blocks((32, 64, 128), dropout))
