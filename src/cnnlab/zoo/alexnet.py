@@ -54,7 +54,8 @@ def alexnet(input_shape: Sequence[int | None] = (227, 227, 3), classes: int = 10
     """
     input_shape = check_input_shape(input_shape, "alexnet")
     classes = check_classes(classes, "alexnet")
-    if not 0 <= dropout < 1:
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
+            or not 0 <= dropout < 1:
         raise ValueError(f"alexnet: `dropout` must be a rate in [0, 1), got {dropout!r}")
     layers: list[Layer] = [Input(input_shape)]
 

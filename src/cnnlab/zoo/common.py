@@ -50,7 +50,8 @@ def building(model: str, input_shape: Sequence[int | None]) -> Iterator[None]:
 def conv_bn(x: KerasTensor, filters: int, kernel_size: int, name: str, strides: int = 1,
             padding: str = "same", **bn_options: Any) -> KerasTensor:
     """``Conv2D`` without bias (the BN's ``beta`` replaces it) followed by
-    ``BatchNormalization``; layers ``<name>_conv`` and ``<name>_bn``."""
+    ``BatchNormalization``; layers ``<name>_conv`` and ``<name>_bn``. Kernels start from
+    He-normal (He et al. 2015), the initialization for ReLU networks."""
     x = Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=False,
                kernel_initializer="he_normal", name=f"{name}_conv")(x)
     return BatchNormalization(name=f"{name}_bn", **bn_options)(x)
