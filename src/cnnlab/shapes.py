@@ -148,8 +148,9 @@ def transposed_receptive_field(prev_field: int | Fraction, prev_jump: int | Frac
     Each output reads at most ``ceil(F' / S)`` adjacent inputs, so
     ``r_out = r_in + (ceil(F' / S) − 1)·j_in`` and ``j_out = j_in / S`` (a fraction of an input
     pixel). Nearest upsampling by ``s`` is ``F = S = s``; bilinear reads two inputs
-    (``F = 2s``, ``S = s``). After such a layer fields may be fractional; the number of input
-    pixels an output can see is then ``ceil(r)``.
+    (``F = 2s``, ``S = s``). With a fractional jump later fields may be fractional too; an
+    output then sees at most ``ceil(r)`` input pixels (an upper bound: neighbouring outputs
+    can share input pixels).
     """
     taps = -(-effective_kernel(kernel, dilation) // stride)
     return prev_field + (taps - 1) * prev_jump, Fraction(prev_jump) / stride

@@ -48,7 +48,7 @@ def as_batch(model: Model, x: Any) -> torch.Tensor:
     params = next(model.parameters(), None)
     dtype = params.dtype if params is not None else torch.float32
     tensor = tensor.to(model.device, dtype=dtype)
-    expected = model.input_shape
+    expected = model.input_shape if model.built else None
     if isinstance(expected, tuple) and tensor.ndim == len(expected) - 1:
         tensor = tensor[None]
     return tensor

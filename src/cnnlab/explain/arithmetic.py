@@ -153,7 +153,7 @@ def _field_parts(field: receptive.Field | str | None, image_size: tuple
     if field is None:
         return None, None, "?"
     if field == receptive.WHOLE:
-        known = image_size and None not in image_size
+        known = bool(image_size) and None not in image_size
         return (tuple(image_size) if known else None), None, "whole input"
     if not field:
         return None, None, ""

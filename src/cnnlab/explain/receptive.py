@@ -5,7 +5,8 @@ input pixels between two neighbouring outputs. The input has ``r = 1, j = 1``; t
 
 - convolution / pooling (``shapes.receptive_field``): ``r += (F' − 1)·j``, ``j ·= S``;
 - transposed convolution / upsampling (``shapes.transposed_receptive_field``):
-  ``r += (ceil(F'/S) − 1)·j``, ``j /= S``;
+  ``r += (ceil(F'/S) − 1)·j``, ``j /= S`` — the jump becomes a fraction of a pixel and later
+  fields are upper bounds, shown rounded up;
 - zero padding, cropping and every layer that keeps the spatial grid (activations, batch
   normalization, dropout, ``Dense`` on the channel axis, ...): unchanged;
 - merged branches (``Add``, ``Concatenate``): the largest field and jump over the incoming

@@ -559,7 +559,8 @@ class Model(Layer):
         if explain:
             from cnnlab.explain.arithmetic import format_explained_summary
 
-            (print_fn or print)(format_explained_summary(self))
+            for line in format_explained_summary(self).splitlines():
+                (print_fn or print)(line)
 
     def save(self, filepath: str, overwrite: bool = True, include_optimizer: bool = True,
              **kwargs: Any) -> None:

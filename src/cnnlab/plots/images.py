@@ -76,16 +76,23 @@ def grad_cam_overlay(model: Model, x: Any, path: str | os.PathLike,
                      layer: str | int | Layer | None = None,
                      class_names: Sequence[str] | None = None, alpha: float = 0.45) -> str:
     """Write each image of the batch ``x`` with its Grad-CAM heatmap over it, titled with the
-    predicted class (see :func:`cnnlab.explain.grad_cam`)."""
+    predicted class (and the explained class when ``class_index`` is given); see
+    :func:`cnnlab.explain.grad_cam`."""
     batch = as_batch(model, x)
     heatmaps = explain.grad_cam(model, batch, class_index, layer)
     with torch.no_grad():
         predicted = model(batch, training=False).argmax(dim=1).cpu().numpy()
+    explained = predicted if class_index is None else np.broadcast_to(class_index, len(batch))
+
+    def name(label: int) -> str:
+        return class_names[label] if class_names is not None else str(label)
+
     fig, axes = grid_figure(len(batch))
-    images = batch.cpu().numpy()
-    for ax, image, heatmap, label in zip(axes, images, heatmaps, predicted, strict=True):
-        name = class_names[label] if class_names is not None else str(label)
-        draw_heatmap_overlay(ax, image, heatmap, alpha, f"predicted: {name}")
+    for i, ax in enumerate(axes):
+        title = f"predicted: {name(predicted[i])}"
+        if class_index is not None:
+            title = f"class: {name(explained[i])}\n{title}"
+        draw_heatmap_overlay(ax, batch[i].cpu().numpy(), heatmaps[i], alpha, title)
     return save_png(fig, path)
 
 

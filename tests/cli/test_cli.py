@@ -1,0 +1,90 @@
+"""The ``cnnlab`` command, run as users run it: a subprocess of ``python -m cnnlab``."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cnnlab(home: Path, *args: str, ok: bool = True, timeout: int = 600):
+    env = {**os.environ, "CNNLAB_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-m", "cnnlab", *args], capture_output=True,
+                          text=True, env=env, cwd=home, timeout=timeout)
+    if ok:
+        assert done.returncode == 0, f"{args}: {done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One short training run on scikit-learn's digits, shared by the tests below."""
+    home = tmp_path_factory.mktemp("home")
+    out = cnnlab(home, "train", "--data", "digits", "--model", "lenet", "--epochs", "2",
+                 "--batch-size", "64", "--name", "digits-run", "--no-report").stdout
+    run_id = out.splitlines()[0].split()[1].rstrip(":")
+    return home, run_id, out
+
+
+def test_train_prints_scores_and_records_the_run(trained):
+    home, run_id, out = trained
+    accuracy = float(out.strip().splitlines()[-1].split()[-1])
+    assert "test accuracy" in out and accuracy > 0.5
+    assert "Epoch 2/2" in out
+    table = cnnlab(home, "runs").stdout
+    assert run_id in table and "digits" in table and "finished" in table
+    assert (home / "runs" / run_id / "checkpoint.cnnlab").exists()
+
+
+def test_evaluate_and_predict(trained, tmp_path):
+    home, run_id, out = trained
+    evaluated = cnnlab(home, "evaluate", run_id).stdout
+    assert f"run {run_id}: test loss" in evaluated
+    from cnnlab.datasets import digits
+
+    (_, _), (x_test, y_test) = digits.load_data()
+    path = tmp_path / "digit.png"
+    Image.fromarray((x_test[0] * 16).clip(0, 255).astype(np.uint8)).save(path)
+    predicted = cnnlab(home, "predict", run_id, str(path), "--top", "2").stdout
+    assert predicted.startswith(f"{path}: ") and predicted.count(",") == 1
+
+
+def test_resume_of_a_finished_run_keeps_its_epochs(trained):
+    home, run_id, _ = trained
+    out = cnnlab(home, "train", "--resume", run_id, "--no-report").stdout
+    assert "test accuracy" in out and "Epoch" not in out
+
+
+def test_export_cnnlab_and_onnx(trained):
+    home, run_id, _ = trained
+    cnnlab(home, "export", run_id, "--format", "cnnlab", "--out", "m.cnnlab")
+    assert (home / "m.cnnlab").stat().st_size > 0
+    pytest.importorskip("onnxscript")
+    cnnlab(home, "export", run_id, "--format", "onnx", "--out", "m.onnx")
+    assert (home / "m.onnx").stat().st_size > 0
+
+
+def test_summary_of_a_zoo_model(tmp_path):
+    out = cnnlab(tmp_path, "summary", "lenet").stdout
+    assert "Total params: 1,256,080" in out
+
+
+def test_errors_are_one_line_without_traceback(tmp_path):
+    done = cnnlab(tmp_path, "summary", "no-such-net", ok=False)
+    assert done.returncode == 1
+    assert done.stderr.startswith("cnnlab: error:") and "Traceback" not in done.stderr
+    done = cnnlab(tmp_path, "evaluate", "missing-run", ok=False)
+    assert done.returncode == 1 and "no run 'missing-run'" in done.stderr
+    done = cnnlab(tmp_path, "train", "--epochs", "many", ok=False)
+    assert done.returncode == 2 and "invalid int value" in done.stderr
+
+
+def test_help_for_every_command(tmp_path):
+    for command in ("train", "evaluate", "predict", "summary", "explain", "kernel", "runs",
+                    "report", "export"):
+        assert "usage: cnnlab" in cnnlab(tmp_path, command, "--help").stdout
