@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(subst =,_,$(subst /,_,$(TORCH)))
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data demo test test-fast lint bench clean
+.PHONY: setup data browser demo test test-fast lint bench clean
 
 setup: $(STAMP)
 
@@ -27,10 +27,18 @@ data:
 	    || echo "note: could not install dataset-fashion-mnist; the loader will download it"; \
 	fi
 
-demo: setup data
-	$(PY) examples/lenet_fashion_mnist.py
+# Headless Chromium for the report's browser test (skipped where it cannot be installed).
+browser:
+	@if ! command -v chromedriver >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  ( $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver ) \
+	    || echo "note: could not install chromium; the browser test will be skipped"; \
+	fi
 
-test: setup data
+demo: setup data
+	$(VENV)/bin/cnnlab train
+
+test: setup data browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-fast: setup

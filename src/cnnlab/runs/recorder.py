@@ -1,0 +1,89 @@
+"""``fit(..., run='name')``: record a run in the store and checkpoint it every epoch.
+
+:class:`RunRecorder` is a callback: at the end of each epoch it writes
+``runs/<id>/checkpoint.cnnlab`` (model, optimizer, training state; atomic) and then the epoch's
+logs to the SQLite store, so the store never points at a checkpoint that does not exist yet.
+:func:`resume_into` loads the last checkpoint of a run into a model and returns the training
+state that ``fit`` continues from.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from cnnlab.runs.checkpoint import TrainingState, load_checkpoint, save_checkpoint
+from cnnlab.runs.store import RunStore, run_folder
+from cnnlab.training.callbacks import Callback
+
+CHECKPOINT = "checkpoint.cnnlab"
+
+
+class RunRecorder(Callback):
+    """Checkpoint + store row per epoch; ``finish`` on the way out (status and scores)."""
+
+    def __init__(self, store: RunStore, run_id: str, data_order: torch.Generator | None,
+                 history: dict[str, list[float]] | None = None):
+        super().__init__()
+        self.store, self.run_id, self.data_order = store, run_id, data_order
+        self.history = {k: list(v) for k, v in (history or {}).items()}
+        self.folder = run_folder(run_id)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._epoch_start = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = dict(logs or {})
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+        path = self.folder / CHECKPOINT
+        state = TrainingState.capture(epoch + 1, self.history, self.data_order)
+        save_checkpoint(self.model, path, state)
+        self.store.log_epoch(self.run_id, epoch, logs, time.perf_counter() - self._epoch_start,
+                             checkpoint=str(path))
+
+
+def resume_into(model: Any, store: RunStore, run: str) -> tuple[str, TrainingState]:
+    """Load run ``run``'s last checkpoint into ``model`` (weights and optimizer state)."""
+    record = store.get(run)
+    if not record.checkpoint or not Path(record.checkpoint).exists():
+        raise ValueError(f"run {record.id!r} has no checkpoint to resume from (it finished "
+                         f"{record.epochs} epochs)")
+    saved, state = load_checkpoint(record.checkpoint)
+    model.set_weights(saved.get_weights())
+    if saved.optimizer is not None and saved.optimizer.torch_optimizer is not None:
+        model.optimizer.load_state_dict(saved.optimizer.state_dict())
+    return record.id, state
+
+
+def start_run(model: Any, run: str, resume: bool, data_order: torch.Generator,
+              config: dict) -> tuple[RunRecorder, int | None]:
+    """A recorder for ``fit(run=..., resume=...)`` and the epoch to start from.
+
+    With ``resume=True`` and a checkpoint of ``run`` in the store, its weights, optimizer state
+    and random states are restored and training continues at the saved epoch; a recorded run
+    without a checkpoint yet starts at epoch 0 under its id; an unknown ``run`` starts a new
+    run (so a training script with ``resume=True`` can simply be run again).
+    """
+    store = RunStore()
+    record = None
+    if resume:
+        try:
+            record = store.get(run)
+        except KeyError:
+            record = None
+    if record is not None and record.checkpoint:
+        run_id, state = resume_into(model, store, run)
+        state.restore(data_order)
+        return RunRecorder(store, run_id, data_order, state.history), state.epoch
+    if record is not None:
+        store.update_config(record.id, **config)
+        return RunRecorder(store, record.id, data_order), None
+    run_id = store.create(run, model=getattr(model, "name", None),
+                          dataset=config.pop("dataset", None), config=config)
+    return RunRecorder(store, run_id, data_order), None

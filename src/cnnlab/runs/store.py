@@ -1,0 +1,237 @@
+"""The run store: every training run recorded in an embedded SQLite database.
+
+``runs/cnnlab.db`` under ``$CNNLAB_HOME`` (default: the current folder). WAL journal mode and a
+busy timeout let several trainings write at once without corrupting the file; every write is
+one short transaction. Tables::
+
+    runs(id, name, model, dataset, config JSON, status, created, finished, epochs,
+         best_val_accuracy, test_loss, test_accuracy, seconds, checkpoint, error)
+    epochs(run_id, epoch, logs JSON, seconds)      -- one row per finished epoch
+
+Status is ``running`` until the run ends (``finished``/``failed``/``stopped``); a run whose
+process died stays ``running`` with its last checkpoint, which is what ``resume`` continues.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    model TEXT,
+    dataset TEXT,
+    config TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL DEFAULT 'running',
+    created REAL NOT NULL,
+    finished REAL,
+    epochs INTEGER NOT NULL DEFAULT 0,
+    best_val_accuracy REAL,
+    test_loss REAL,
+    test_accuracy REAL,
+    seconds REAL NOT NULL DEFAULT 0,
+    checkpoint TEXT,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS epochs (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    logs TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    PRIMARY KEY (run_id, epoch)
+);
+"""
+STATUSES = ("running", "finished", "failed", "stopped")
+
+
+def home() -> Path:
+    """``$CNNLAB_HOME`` or the current folder: where ``runs/`` lives."""
+    return Path(os.environ.get("CNNLAB_HOME", ".")).expanduser()
+
+
+def default_path() -> Path:
+    return home() / "runs" / "cnnlab.db"
+
+
+def run_folder(run_id: str) -> Path:
+    """``runs/<id>/``: checkpoints, report and pictures of a run."""
+    return home() / "runs" / run_id
+
+
+@dataclass
+class Run:
+    """One row of ``runs`` plus its per-epoch logs (filled by :meth:`RunStore.get`)."""
+
+    id: str
+    name: str | None
+    model: str | None
+    dataset: str | None
+    config: dict
+    status: str
+    created: float
+    finished: float | None
+    epochs: int
+    best_val_accuracy: float | None
+    test_loss: float | None
+    test_accuracy: float | None
+    seconds: float
+    checkpoint: str | None
+    error: str | None
+    history: list[dict] = field(default_factory=list)
+
+    @property
+    def folder(self) -> Path:
+        return run_folder(self.id)
+
+
+def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+class RunStore:
+    """Open (creating if needed) the SQLite run database at ``path``."""
+
+    def __init__(self, path: str | os.PathLike | None = None, timeout: float = 30.0):
+        self.path = Path(path) if path is not None else default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.timeout = timeout
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+            yield db
+        finally:
+            db.close()
+
+    def _write(self, sql: str, args: tuple) -> None:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(sql, args)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    # ------------------------------------------------------------------ writing
+    def create(self, name: str | None = None, model: str | None = None,
+               dataset: str | None = None, config: dict | None = None) -> str:
+        """Start a run; returns its id (``<name>-<6 hex>`` or 8 hex digits)."""
+        suffix = uuid.uuid4().hex[:6]
+        run_id = f"{_slug(name)}-{suffix}" if name else uuid.uuid4().hex[:8]
+        self._write("INSERT INTO runs (id, name, model, dataset, config, status, created) "
+                    "VALUES (?, ?, ?, ?, ?, 'running', ?)",
+                    (run_id, name, model, dataset, json.dumps(config or {}, default=str),
+                     time.time()))
+        return run_id
+
+    def log_epoch(self, run_id: str, epoch: int, logs: dict, seconds: float,
+                  checkpoint: str | None = None) -> None:
+        """Record one finished epoch (0-based) and update the run's summary columns."""
+        clean = {k: _finite(v) for k, v in logs.items() if isinstance(v, (int, float))}
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("INSERT OR REPLACE INTO epochs (run_id, epoch, logs, seconds) "
+                           "VALUES (?, ?, ?, ?)", (run_id, epoch, json.dumps(clean), seconds))
+                val = clean.get("val_accuracy", clean.get("val_acc"))
+                db.execute(
+                    "UPDATE runs SET epochs = ?, seconds = seconds + ?, "
+                    "best_val_accuracy = CASE WHEN ? IS NULL THEN best_val_accuracy "
+                    "WHEN best_val_accuracy IS NULL OR ? > best_val_accuracy THEN ? "
+                    "ELSE best_val_accuracy END, checkpoint = COALESCE(?, checkpoint), "
+                    "status = 'running' WHERE id = ?",
+                    (epoch + 1, seconds, val, val, val, checkpoint, run_id))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def finish(self, run_id: str, status: str = "finished", test_loss: float | None = None,
+               test_accuracy: float | None = None, error: str | None = None) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+        self._write("UPDATE runs SET status = ?, finished = ?, "
+                    "test_loss = COALESCE(?, test_loss), "
+                    "test_accuracy = COALESCE(?, test_accuracy), error = ? WHERE id = ?",
+                    (status, time.time(), _finite(test_loss), _finite(test_accuracy), error,
+                     run_id))
+
+    def update_config(self, run_id: str, **values: Any) -> None:
+        run = self.get(run_id)
+        config = {**run.config, **values}
+        self._write("UPDATE runs SET config = ? WHERE id = ?",
+                    (json.dumps(config, default=str), run_id))
+
+    def delete(self, run_id: str) -> None:
+        self._write("DELETE FROM runs WHERE id = ?", (run_id,))
+
+    # ------------------------------------------------------------------ reading
+    def list(self, limit: int | None = None) -> list[Run]:
+        """Runs, newest first (without their per-epoch history)."""
+        sql = "SELECT * FROM runs ORDER BY created DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._connect() as db:
+            db.row_factory = sqlite3.Row
+            return [_run(row) for row in db.execute(sql)]
+
+    def get(self, run_id: str) -> Run:
+        """A run with its history; ``run_id`` may be a unique prefix or the run's name."""
+        with self._connect() as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute("SELECT * FROM runs WHERE id = ? OR id LIKE ? OR name = ? "
+                              "ORDER BY created DESC", (run_id, f"{run_id}%", run_id)).fetchall()
+            exact = [r for r in rows if r["id"] == run_id]
+            rows = exact or rows
+            if not rows:
+                raise KeyError(f"no run {run_id!r} in {self.path}")
+            if len({r["id"] for r in rows}) > 1 and not all(r["name"] == run_id for r in rows):
+                ids = ", ".join(r["id"] for r in rows[:5])
+                raise KeyError(f"run {run_id!r} is ambiguous: {ids}")
+            run = _run(rows[0])
+            run.history = [json.loads(r["logs"]) for r in db.execute(
+                "SELECT logs FROM epochs WHERE run_id = ? ORDER BY epoch", (run.id,))]
+        return run
+
+    def compare(self, run_ids: list[str]) -> list[dict]:
+        """Side-by-side summary rows of several runs."""
+        rows = []
+        for run_id in run_ids:
+            run = self.get(run_id)
+            rows.append({"id": run.id, "model": run.model, "dataset": run.dataset,
+                         "epochs": run.epochs, "best_val_accuracy": run.best_val_accuracy,
+                         "test_accuracy": run.test_accuracy, "seconds": run.seconds,
+                         "status": run.status})
+        return rows
+
+
+def _run(row: sqlite3.Row) -> Run:
+    data = dict(row)
+    data["config"] = json.loads(data["config"] or "{}")
+    return Run(**data)
+
+
+def _slug(name: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_" else "-" for c in name.strip())
+    return keep[:40] or "run"
