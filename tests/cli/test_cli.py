@@ -88,3 +88,35 @@ def test_help_for_every_command(tmp_path):
     for command in ("train", "evaluate", "predict", "summary", "explain", "kernel", "runs",
                     "report", "export"):
         assert "usage: cnnlab" in cnnlab(tmp_path, command, "--help").stdout
+
+
+def test_summary_explain_shows_the_arithmetic(tmp_path):
+    out = cnnlab(tmp_path, "summary", "keras_mnist", "--explain").stdout
+    assert "Total params: 305,194" in out
+    assert "(28 + 2·0 − 3)/1 + 1 = 26" in out and "(1·3·3 + 1)·32 = 320" in out
+
+
+def test_explain_conv_reproduces_the_lecture_example(tmp_path):
+    out = cnnlab(tmp_path, "explain", "conv").stdout
+    assert "[[4, 3, 4], [2, 4, 3], [2, 3, 4]]" in out.replace(".0", "") or \
+        all(row in out for row in ("4 3 4", "2 4 3", "2 3 4"))
+    pooled = cnnlab(tmp_path, "explain", "pool", "--image", "[[1,2],[3,4]]").stdout
+    assert "4" in pooled
+
+
+def test_kernel_writes_the_filtered_image(tmp_path):
+    image = np.zeros((16, 16, 3), dtype=np.uint8)
+    image[:, :8] = 255  # bright left half: the left Sobel responds to the edge at column 8
+    Image.fromarray(image).save(tmp_path / "edge.png")
+    out = cnnlab(tmp_path, "kernel", "edge.png", "--kernel", "sobel-left").stdout
+    result = np.asarray(Image.open(tmp_path / "edge-sobel-left.png"))
+    assert "wrote" in out and result.shape == (16, 16, 3)
+    assert result[1:-1, 7:9].min() == 255 and result[1:-1, :6].max() == 0
+    assert result[1:-1, 10:].max() == 0
+
+
+def test_report_command_writes_html(trained):
+    home, run_id, _ = trained
+    out = cnnlab(home, "report", run_id).stdout
+    path = Path(out.strip().split("report: ")[-1])
+    assert path.exists() and "<section id=\"gradcam\">" in path.read_text()
