@@ -3,6 +3,7 @@
     cnnlab train                       # modern LeNet on Fashion-MNIST, Adam, batch 128, 5 epochs
     cnnlab train --model resnet20 --data cifar10 --epochs 20 --augment
     cnnlab train --resume RUN          # continue a killed run exactly
+    cnnlab train --nproc-per-node 2    # data-parallel in 2 processes (docs/distributed.md)
     cnnlab runs                        # table of recorded runs
     cnnlab evaluate RUN | predict RUN IMAGE... | report RUN | export RUN --format onnx
     cnnlab summary lenet --explain     # Keras's table plus the arithmetic of every layer
@@ -62,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="use only the first N training images (quick runs)")
     train.add_argument("--no-report", action="store_true", help="do not write the HTML report")
     train.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
+    train.add_argument("--nproc-per-node", type=int, default=1, metavar="N",
+                       help="train data-parallel in N processes on this machine (torchrun); "
+                            "--batch-size stays the global batch")
 
     evaluate = sub.add_parser("evaluate", help="test loss and accuracy of a run's model")
     evaluate.add_argument("run")
@@ -111,19 +115,19 @@ def cmd_train(args: argparse.Namespace) -> None:
     from cnnlab import optimizers, utils, zoo
     from cnnlab.data.catalog import load_dataset
     from cnnlab.runs.store import RunStore
+    from cnnlab.training import distributed
 
-    store = RunStore()
-    if args.resume:
-        record = _get_run(store, args.resume)
-        config = record.config
-        run_id = record.id
-    else:
-        config = {"model": args.model, "data": args.data, "epochs": args.epochs,
-                  "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
-                  "validation_split": args.validation_split, "augment": args.augment,
-                  "seed": args.seed, "limit": args.limit}
-        run_id = store.create(args.name or f"{args.model}-{Path(args.data).name}",
-                              model=args.model, dataset=args.data, config=config)
+    if args.nproc_per_node < 1:
+        raise CommandError(f"--nproc-per-node must be at least 1, got {args.nproc_per_node}")
+    if args.nproc_per_node > 1 and not distributed.launched():
+        distributed.launch(args.nproc_per_node, ["-m", "cnnlab", *args.argv])
+        return
+    if distributed.launched():
+        distributed.init_from_env()
+    main_process = distributed.is_main_process()
+    store = RunStore() if main_process else None
+    config, run_id = _train_run(store, args) if main_process else (None, None)
+    config, run_id = distributed.broadcast_object((config, run_id))
     if args.deterministic:
         torch.use_deterministic_algorithms(True)
     utils.set_random_seed(int(config["seed"]))
@@ -137,23 +141,41 @@ def cmd_train(args: argparse.Namespace) -> None:
         optimizer.learning_rate = float(config["lr"])
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    store.update_config(run_id, input_shape=list(data.input_shape),
-                        class_names=data.class_names)
-    print(f"run {run_id}: {config['model']} on {data.name} ({len(x)} training images, "
-          f"{model.count_params():,} parameters)")
+    if main_process:
+        store.update_config(run_id, input_shape=list(data.input_shape),
+                            class_names=data.class_names)
+        print(f"run {run_id}: {config['model']} on {data.name} ({len(x)} training images, "
+              f"{model.count_params():,} parameters)")
     fit_args: dict[str, Any] = {"epochs": int(config["epochs"]), "verbose": args.verbose,
-                                "run": run_id, "resume": True, "seed": int(config["seed"])}
+                                "run": run_id, "resume": True, "seed": int(config["seed"]),
+                                "distribute": "ddp" if distributed.is_distributed() else None}
     if config.get("augment"):
         _fit_augmented(model, x, y, config, fit_args)
     else:
         model.fit(x, y, batch_size=int(config["batch_size"]),
                   validation_split=float(config["validation_split"]), **fit_args)
+    if not main_process:
+        return
     loss, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=512, verbose=0)
     store.finish(run_id, test_loss=loss, test_accuracy=accuracy)
     print(f"test loss {loss:.4f}")
     print(f"test accuracy {accuracy:.4f}")
     if not args.no_report:
         print(f"report: {_write_report(run_id, model, data)}")
+
+
+def _train_run(store: Any, args: argparse.Namespace) -> tuple[dict, str]:
+    """The run's configuration and id: a recorded run (``--resume``) or a new one."""
+    if args.resume:
+        record = _get_run(store, args.resume)
+        return record.config, record.id
+    config = {"model": args.model, "data": args.data, "epochs": args.epochs,
+              "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
+              "validation_split": args.validation_split, "augment": args.augment,
+              "seed": args.seed, "limit": args.limit}
+    run_id = store.create(args.name or f"{args.model}-{Path(args.data).name}",
+                          model=args.model, dataset=args.data, config=config)
+    return config, run_id
 
 
 def _fit_augmented(model: Any, x: np.ndarray, y: np.ndarray, config: dict,
@@ -305,6 +327,7 @@ COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         COMMANDS[args.command](args)
     except (CommandError, ValueError, TypeError, KeyError, FileNotFoundError, ImportError,

@@ -18,7 +18,7 @@ from cnnlab import mixed_precision, optimizers
 from cnnlab.device import default_device
 from cnnlab.layers.base import KerasTensor, Layer, format_shape, register
 from cnnlab.models.graph import Graph
-from cnnlab.training import loop
+from cnnlab.training import distributed, loop
 from cnnlab.training.callbacks import CallbackList, History
 from cnnlab.training.data_adapter import ArrayData, StreamData, is_stream, make_source
 from cnnlab.training.objectives import Objectives
@@ -47,6 +47,7 @@ class Model(Layer):
         self.graph: Graph | None = None
         self._step_layers: list[Layer] | None = None
         self.loss_scaler: mixed_precision.LossScaler | None = None
+        object.__setattr__(self, "_parallel", None)  # the DDP wrapper while fit distributes
         if inputs is not None or outputs is not None:
             self._init_graph(inputs, outputs)
 
@@ -204,6 +205,13 @@ class Model(Layer):
             object.__setattr__(self, "_compiled", torch.compile(self))
         return self._compiled
 
+    @property
+    def train_runner(self) -> Any:
+        """What ``train_step`` calls: the DDP wrapper during ``fit(distribute='ddp')``, else
+        :attr:`runner`."""
+        parallel = getattr(self, "_parallel", None)
+        return parallel if parallel is not None else self.runner
+
     def _require_compiled(self, what: str) -> None:
         if self.optimizer is None or self.objectives is None:
             raise RuntimeError(f"{self.owner}: call compile(optimizer, loss, metrics) before "
@@ -250,7 +258,8 @@ class Model(Layer):
             validation_steps: int | None = None, validation_batch_size: int | None = None,
             validation_freq: int | Sequence[int] = 1, max_queue_size: int = 10, workers: int = 1,
             use_multiprocessing: bool = False, seed: int | None = None,
-            run: str | None = None, resume: bool = False) -> History:
+            run: str | None = None, resume: bool = False,
+            distribute: str | None = None) -> History:
         """Train for ``epochs`` epochs; returns a ``History`` (``history.history['loss']``).
 
         ``x`` may be arrays/tensors (with ``y``; dicts by input/output name too), or a
@@ -266,9 +275,19 @@ class Model(Layer):
         (``runs/cnnlab.db``) with a checkpoint every epoch (``runs/<id>/checkpoint.cnnlab``);
         ``resume=True`` continues that run from its last checkpoint (weights, optimizer, data
         order and random states), so a killed training ends as if never interrupted.
+        ``distribute='ddp'`` trains data-parallel in the processes that torchrun started
+        (``cnnlab train --nproc-per-node N``, ``torchrun --nproc-per-node N script.py``; see
+        docs/distributed.md): ``batch_size`` is the global batch, split over the processes, so
+        the result equals single-process training up to float rounding; only process 0
+        prints, writes checkpoints and records the run.
         """
         self._require_compiled("fit")
         verbose = _verbosity(verbose, "fit")
+        if distribute not in (None, "ddp"):
+            raise ValueError(f"fit: `distribute` must be None or 'ddp', got {distribute!r}")
+        if distribute:
+            distributed.init_from_env()
+            verbose = verbose if distributed.is_main_process() else 0
         _check_int(epochs, "fit", "epochs", low=0)
         _check_int(initial_epoch, "fit", "initial_epoch", low=0)
         for name, value in (("steps_per_epoch", steps_per_epoch),
@@ -293,8 +312,9 @@ class Model(Layer):
                                           validation_steps)
         if resume and run is None:
             raise ValueError("fit: resume=True needs run='<name or id>' to know what to resume")
-        if run is not None and seed is None:
-            seed = int(torch.randint(0, 2**62, ()))  # a recorded data order makes resume exact
+        if (run is not None or distribute) and seed is None:
+            # a recorded data order makes resume exact; processes share process 0's order
+            seed = int(torch.randint(0, 2**62, ()))
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         self._prepare_from(train)
         self._check_data(train, "fit")
@@ -305,7 +325,7 @@ class Model(Layer):
                           f"reports the loss but updates nothing", stacklevel=2)
         table = self._class_weight_table(class_weight)
         recorder = None
-        if run is not None:
+        if run is not None and distributed.is_main_process():
             from cnnlab.runs.recorder import start_run
 
             recorder, start = start_run(self, run, resume, generator, {
@@ -314,6 +334,12 @@ class Model(Layer):
             initial_epoch = initial_epoch if start is None else start
             callbacks = [*(callbacks or []), recorder]
             self.run_id = recorder.run_id
+        if distribute:
+            initial_epoch = distributed.sync_from_main(self, generator, initial_epoch)
+            train = distributed.shard(train)
+            val = None if val is None else distributed.shard(val, training=False)
+            callbacks = distributed.local_callbacks(callbacks)
+            object.__setattr__(self, "_parallel", distributed.wrap_model(self, train))
         cbs = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
                            epochs=epochs, steps=train.num_batches, verbose=verbose)
         self.history = cbs.history
@@ -324,8 +350,13 @@ class Model(Layer):
             for epoch in range(initial_epoch, epochs):
                 cbs.on_epoch_begin(epoch)
                 logs = loop.train_epoch(self, train, cbs, generator, table)
+                if distribute:
+                    logs = distributed.reduce_metrics(self.objectives)
                 if val is not None and validate_after(epoch + 1):
-                    logs.update(loop.test_epoch(self, val, None, prefix="val_"))
+                    val_logs = loop.test_epoch(self, val, None, prefix="val_")
+                    if distribute:
+                        val_logs = distributed.reduce_metrics(self.objectives, "val_")
+                    logs.update(val_logs)
                 cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
@@ -335,6 +366,8 @@ class Model(Layer):
                 recorder.store.finish(recorder.run_id, "stopped" if stopped else "failed",
                                       error=None if stopped else repr(err))
             raise
+        finally:
+            object.__setattr__(self, "_parallel", None)
         self.eval()
         cbs.on_train_end(logs)
         if recorder is not None:

@@ -43,7 +43,7 @@ def train_step(model: Any, x: Any, y: Any, sample_weight: Any) -> None:
         sample_weight = sample_weight.to(device)
     objectives = model.objectives
     with mixed_precision.autocast(device):
-        y_pred = as_list(model.runner(x, training=True))
+        y_pred = as_list(model.train_runner(x, training=True))
         total, parts = objectives.total_loss(targets, y_pred, sample_weight, model.penalties())
     if total.requires_grad:  # False when every weight is frozen: nothing to update
         optimizer = model.optimizer
