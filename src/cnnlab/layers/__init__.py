@@ -5,6 +5,15 @@ models load by name without importing anything from the file.
 """
 
 from cnnlab.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
+from cnnlab.layers.augmentation import (
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
 from cnnlab.layers.base import KerasTensor, Layer, clear_session
 from cnnlab.layers.conv import (
     Conv1D,
@@ -103,4 +112,6 @@ __all__ = [
     "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D",
     "ZeroPadding3D", "add", "average", "clear_session", "concatenate", "dot", "maximum", "minimum",
     "multiply", "subtract",
+    "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
+    "RandomTranslation", "RandomZoom",
 ]
