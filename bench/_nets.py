@@ -10,10 +10,13 @@ arrays}``. The PyTorch versions live in ``_torch_nets.py``. This module imports 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-Body = Callable[[Any, Any], Any]  # (layers module, input tensor) -> output tensor
+# (layers module) -> list of layers for a Sequential model, or for a functional model
+# (layers module, input tensor) -> output tensor.
+Sequential = Callable[[Any], list[Any]]
+Functional = Callable[[Any, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,9 @@ class Net:
     ``epoch_samples`` is the size of the real training set (Fashion-MNIST 60,000, CIFAR-10
     50,000): seconds per epoch = seconds per step x ceil(epoch_samples / batch_size).
     ``optimizer`` is ``'sgd'`` or ``'adam'`` with Keras's meaning of ``options``.
-    ``zoo``: a ``cnnlab.zoo`` builder that replaces ``body`` for cnnlab when it exists.
+    ``functional``: ``body`` builds a functional model (else a ``Sequential`` one, as the
+    lecture programs do). ``zoo``: a ``cnnlab.zoo`` builder that replaces ``body`` for cnnlab
+    when it exists.
     """
 
     name: str
@@ -33,9 +38,10 @@ class Net:
     batch_size: int
     optimizer: str
     options: dict[str, float]
-    body: Body
+    body: Sequential | Functional
     epoch_samples: int
-    zoo: str | None = field(default=None)
+    functional: bool = False
+    zoo: str | None = None
 
     @property
     def steps_per_epoch(self) -> int:
@@ -46,60 +52,60 @@ class Net:
         return f"{'SGD' if self.optimizer == 'sgd' else 'Adam'}({opts})"
 
 
-def lenet(L: Any, x: Any) -> Any:
+def lenet(L: Any) -> list[Any]:
     """SPEC §7 LeNet: conv 20@5x5 same relu, pool, conv 50@5x5 same relu, pool, 500, 10."""
-    x = L.Conv2D(20, 5, padding="same", activation="relu", name="conv1")(x)
-    x = L.MaxPooling2D(2, name="pool1")(x)
-    x = L.Conv2D(50, 5, padding="same", activation="relu", name="conv2")(x)
-    x = L.MaxPooling2D(2, name="pool2")(x)
-    x = L.Flatten(name="flatten")(x)
-    x = L.Dense(500, activation="relu", name="fc1")(x)
-    return L.Dense(10, activation="softmax", name="predictions")(x)
+    return [L.Conv2D(20, 5, padding="same", activation="relu", name="conv1"),
+            L.MaxPooling2D(2, name="pool1"),
+            L.Conv2D(50, 5, padding="same", activation="relu", name="conv2"),
+            L.MaxPooling2D(2, name="pool2"),
+            L.Flatten(name="flatten"),
+            L.Dense(500, activation="relu", name="fc1"),
+            L.Dense(10, activation="softmax", name="predictions")]
 
 
-def keras_mnist(L: Any, x: Any) -> Any:
+def keras_mnist(L: Any) -> list[Any]:
     """SPEC §7 Keras MNIST example: conv 32@3x3 relu x 2, pool, dense 64 relu, 10."""
-    x = L.Conv2D(32, 3, activation="relu", name="conv1")(x)
-    x = L.Conv2D(32, 3, activation="relu", name="conv2")(x)
-    x = L.MaxPooling2D(2, name="pool1")(x)
-    x = L.Flatten(name="flatten")(x)
-    x = L.Dense(64, activation="relu", name="fc1")(x)
-    return L.Dense(10, activation="softmax", name="predictions")(x)
+    return [L.Conv2D(32, 3, activation="relu", name="conv1"),
+            L.Conv2D(32, 3, activation="relu", name="conv2"),
+            L.MaxPooling2D(2, name="pool1"),
+            L.Flatten(name="flatten"),
+            L.Dense(64, activation="relu", name="fc1"),
+            L.Dense(10, activation="softmax", name="predictions")]
 
 
-def keras_cifar(L: Any, x: Any) -> Any:
+def keras_cifar(L: Any) -> list[Any]:
     """The lecture's Keras CIFAR-10 model: CONV => ELU => BN, (same, valid) pairs of 32 and
     64 filters with pool + dropout 0.25, dense 512 => ELU => BN, dropout 0.5, 10
     (``cnnlab.zoo.lecture.keras_cifar10_example``)."""
-    def unit(layer: Any, x: Any, i: int) -> Any:
-        x = L.Activation("elu", name=f"elu{i}")(layer(x))
-        return L.BatchNormalization(name=f"bn{i}")(x)
+    def unit(layer: Any, i: int) -> list[Any]:
+        return [layer, L.Activation("elu", name=f"elu{i}"), L.BatchNormalization(name=f"bn{i}")]
 
-    x = unit(L.Conv2D(32, 3, padding="same", name="conv1"), x, 1)
-    x = unit(L.Conv2D(32, 3, name="conv2"), x, 2)
-    x = L.Dropout(0.25, name="drop1")(L.MaxPooling2D(2, name="pool1")(x))
-    x = unit(L.Conv2D(64, 3, padding="same", name="conv3"), x, 3)
-    x = unit(L.Conv2D(64, 3, name="conv4"), x, 4)
-    x = L.Dropout(0.25, name="drop2")(L.MaxPooling2D(2, name="pool2")(x))
-    x = unit(L.Dense(512, name="fc1"), L.Flatten(name="flatten")(x), 5)
-    x = L.Dropout(0.5, name="drop3")(x)
-    return L.Dense(10, activation="softmax", name="predictions")(x)
+    return [*unit(L.Conv2D(32, 3, padding="same", name="conv1"), 1),
+            *unit(L.Conv2D(32, 3, name="conv2"), 2),
+            L.MaxPooling2D(2, name="pool1"), L.Dropout(0.25, name="drop1"),
+            *unit(L.Conv2D(64, 3, padding="same", name="conv3"), 3),
+            *unit(L.Conv2D(64, 3, name="conv4"), 4),
+            L.MaxPooling2D(2, name="pool2"), L.Dropout(0.25, name="drop2"),
+            L.Flatten(name="flatten"), *unit(L.Dense(512, name="fc1"), 5),
+            L.Dropout(0.5, name="drop3"),
+            L.Dense(10, activation="softmax", name="predictions")]
 
 
-def vgg(L: Any, x: Any) -> Any:
+def vgg(L: Any) -> list[Any]:
     """The lecture's deeper VGG (``cnnlab.zoo.lecture.deeper_vggnet``): blocks of
     (conv 3x3 same relu => BN) x 2 => pool => dropout 0.25 with 32, 64, 128 filters, then
     dense 512 relu => BN => dropout 0.5 => 10."""
+    layers = []
     for b, filters in enumerate((32, 64, 128), start=1):
         for c in (1, 2):
-            x = L.Conv2D(filters, 3, padding="same", activation="relu",
-                         name=f"block{b}_conv{c}")(x)
-            x = L.BatchNormalization(name=f"block{b}_bn{c}")(x)
-        x = L.MaxPooling2D(2, name=f"block{b}_pool")(x)
-        x = L.Dropout(0.25, name=f"block{b}_drop")(x)
-    x = L.Dense(512, activation="relu", name="fc1")(L.Flatten(name="flatten")(x))
-    x = L.Dropout(0.5, name="drop")(L.BatchNormalization(name="fc1_bn")(x))
-    return L.Dense(10, activation="softmax", name="predictions")(x)
+            layers += [L.Conv2D(filters, 3, padding="same", activation="relu",
+                                name=f"block{b}_conv{c}"),
+                       L.BatchNormalization(name=f"block{b}_bn{c}")]
+        layers += [L.MaxPooling2D(2, name=f"block{b}_pool"),
+                   L.Dropout(0.25, name=f"block{b}_drop")]
+    return [*layers, L.Flatten(name="flatten"), L.Dense(512, activation="relu", name="fc1"),
+            L.BatchNormalization(name="fc1_bn"), L.Dropout(0.5, name="drop"),
+            L.Dense(10, activation="softmax", name="predictions")]
 
 
 RESNET_BN = {"epsilon": 1e-5, "momentum": 0.9}
@@ -114,7 +120,8 @@ def _conv_bn(L: Any, x: Any, filters: int, size: int, name: str, strides: int = 
 
 def resnet20(L: Any, x: Any) -> Any:
     """CIFAR ResNet-20 (He et al. 2015, n = 3) with 1x1 projection shortcuts, laid out and
-    named as ``cnnlab.zoo.resnet.resnet20`` (stride-2 convs pad one pixel on every side)."""
+    named as ``cnnlab.zoo.resnet.resnet20`` (stride-2 convs pad one pixel on every side);
+    functional: ``x`` is the ``Input`` tensor, the output tensor is returned."""
     x = L.Activation("relu", name="conv1_relu")(_conv_bn(L, x, 16, 3, "conv1"))
     for stage, filters in enumerate((16, 32, 64)):
         for block in range(3):
@@ -145,7 +152,8 @@ NETS = {net.name: net for net in (
     Net("vgg", "deeper VGG, 3 blocks 32/64/128, BN+dropout", "random_cifar", CIFAR, 64, "sgd",
         {"learning_rate": 0.01, "momentum": 0.9}, vgg, 50_000),
     Net("resnet20", "ResNet-20 (CIFAR)", "random_cifar", CIFAR, 128, "sgd",
-        {"learning_rate": 0.1, "momentum": 0.9}, resnet20, 50_000, zoo="resnet20"),
+        {"learning_rate": 0.1, "momentum": 0.9}, resnet20, 50_000, functional=True,
+        zoo="resnet20"),
 )}
 
 
@@ -159,7 +167,11 @@ def build(net: Net, api: Any) -> tuple[Any, str]:
         except (ImportError, AttributeError):
             pass
     inputs = api.Input(net.input_shape)
-    return api.Model(inputs, net.body(api.layers, inputs), name=net.name), "bench/_nets.py"
+    if net.functional:
+        model = api.Model(inputs, net.body(api.layers, inputs), name=net.name)
+    else:
+        model = api.Sequential([inputs, *net.body(api.layers)], name=net.name)
+    return model, "bench/_nets.py"
 
 
 def optimizer(net: Net, api: Any) -> Any:

@@ -1,8 +1,8 @@
 """Keras's ``ImageDataGenerator``: real-time augmentation and standardization, batched on tensors.
 
 Each batch is transformed at once on the device of the data: random parameters are drawn for
-the whole batch, one affine matrix per image is built vectorized, and a single
-``affine_grid`` + ``grid_sample`` warps the batch (:mod:`cnnlab.data.affine`). The order of the
+the whole batch, one affine matrix per image is built vectorized, and one sampling grid +
+one ``grid_sample`` warp the batch (:mod:`cnnlab.data.affine`). The order of the
 steps per image is Keras's: affine warp, channel shift, flips, brightness, then
 :meth:`ImageDataGenerator.standardize` (``preprocessing_function``, ``rescale``, sample-wise,
 feature-wise, ZCA).
@@ -46,6 +46,8 @@ Params = dict[str, Any]
 _FILL_MODES = {"constant": "constant", "nearest": "nearest", "reflect": "reflect",
                "wrap": "grid-wrap"}
 _GEOMETRY = ("theta", "tx", "ty", "shear", "zx", "zy")
+_PARAMETERS = (*_GEOMETRY, "flip_horizontal", "flip_vertical", "channel_shift_intensity",
+               "brightness")
 _STATS_CHUNK = 1024  # images per step when fitting statistics
 _OVERRIDES = (("zca_whitening", "featurewise_center"),
               ("zca_whitening", "featurewise_std_normalization"),
@@ -82,21 +84,19 @@ def _pair(value: Any, name: str) -> tuple[float, float]:
     return _number(value[0], name, None), _number(value[1], name, None)
 
 
-def _uniform(n: int, low: float, high: float, gen: torch.Generator) -> torch.Tensor:
-    return torch.rand(n, generator=gen) * (high - low) + low
+def _is_choice(spec: Any) -> bool:
+    """A shift given as choices: a list, or an int ``k`` meaning ``0 .. k-1`` (numpy's
+    ``choice(k)``, as Keras draws it)."""
+    return isinstance(spec, list) or (isinstance(spec, (int, np.integer)) and spec != 0)
 
 
-def _draw_shift(spec: Any, size: int, n: int, gen: torch.Generator) -> torch.Tensor | None:
-    """Keras's shift draw, in pixels."""
-    if not spec:
-        return None
-    if isinstance(spec, list) or isinstance(spec, (int, np.integer)):
-        choices = torch.tensor(spec if isinstance(spec, list) else range(int(spec)),
-                               dtype=torch.float32)
-        picked = choices[torch.randint(len(choices), (n,), generator=gen)]
-        shift = picked * (torch.randint(2, (n,), generator=gen) * 2 - 1)
-    else:
-        shift = _uniform(n, -spec, spec, gen)
+def _draw_choice(spec: Any, size: int, n: int, gen: torch.Generator) -> torch.Tensor:
+    """Keras's shift from choices: a random choice times a random sign, scaled by the side
+    when all choices are below 1."""
+    choices = torch.tensor(spec if isinstance(spec, list) else range(int(spec)),
+                           dtype=torch.float32)
+    picked = choices[torch.randint(len(choices), (n,), generator=gen)]
+    shift = picked * (torch.randint(2, (n,), generator=gen) * 2 - 1)
     return shift * size if max(np.atleast_1d(spec)) < 1 else shift
 
 
@@ -210,33 +210,54 @@ class ImageDataGenerator:
 
     # ----------------------------------------------------------------- random parameters
     @property
-    def _has_geometry(self) -> bool:
+    def has_geometry(self) -> bool:
+        """Whether the random transforms include an affine warp (rotation, shift, shear,
+        zoom)."""
         return bool(self.rotation_range or self.width_shift_range or self.height_shift_range
                     or self.shear_range or self.zoom_range != [1.0, 1.0])
 
     def draw_transforms(self, n: int, height: int, width: int,
                         generator: torch.Generator) -> Params:
-        """Random parameters for ``n`` images, Keras's keys, each a ``(n,)`` tensor or None."""
-        def maybe(enabled: Any, low: float, high: float) -> torch.Tensor | None:
-            return _uniform(n, low, high, generator) if enabled else None
+        """Random parameters for ``n`` images, Keras's keys, each a ``(n,)`` tensor or None.
 
-        zoom = self.zoom_range != [1.0, 1.0]
-        return {
-            "theta": maybe(self.rotation_range, -self.rotation_range, self.rotation_range),
-            "tx": _draw_shift(self.width_shift_range, width, n, generator),
-            "ty": _draw_shift(self.height_shift_range, height, n, generator),
-            "shear": maybe(self.shear_range, -self.shear_range, self.shear_range),
-            "zx": maybe(zoom, *self.zoom_range),
-            "zy": maybe(zoom, *self.zoom_range),
-            "flip_horizontal": (torch.rand(n, generator=generator) < 0.5
-                                if self.horizontal_flip else None),
-            "flip_vertical": (torch.rand(n, generator=generator) < 0.5
-                              if self.vertical_flip else None),
-            "channel_shift_intensity": maybe(self.channel_shift_range, -self.channel_shift_range,
-                                             self.channel_shift_range),
-            "brightness": (None if self.brightness_range is None
-                           else _uniform(n, *self.brightness_range, generator)),
-        }
+        All uniform draws come from one ``torch.rand`` call (few ops per batch)."""
+        ranges = self._uniform_ranges(height, width)
+        params: Params = dict.fromkeys(_PARAMETERS)
+        if ranges:
+            low = torch.tensor([r[1] for r in ranges]).unsqueeze(1)
+            high = torch.tensor([r[2] for r in ranges]).unsqueeze(1)
+            rows = (torch.rand(len(ranges), n, generator=generator) * (high - low) + low)
+            params.update(zip((r[0] for r in ranges), rows.unbind(0), strict=True))
+        for key in ("flip_horizontal", "flip_vertical"):
+            if params[key] is not None:
+                params[key] = params[key] < 0.5
+        for key, spec, size in (("tx", self.width_shift_range, width),
+                                ("ty", self.height_shift_range, height)):
+            if _is_choice(spec):
+                params[key] = _draw_choice(spec, size, n, generator)
+        return params
+
+    def _uniform_ranges(self, height: int, width: int) -> list[tuple[str, float, float]]:
+        """``(key, low, high)`` of every enabled parameter drawn from a uniform law."""
+        ranges = []
+        for key, half in (("theta", self.rotation_range), ("shear", self.shear_range),
+                          ("channel_shift_intensity", self.channel_shift_range)):
+            if half:
+                ranges.append((key, -half, half))
+        for key, spec, size in (("tx", self.width_shift_range, width),
+                                ("ty", self.height_shift_range, height)):
+            if spec and not _is_choice(spec):  # a fraction of the side if < 1, else pixels
+                half = spec * size if spec < 1 else spec
+                ranges.append((key, -half, half))
+        if self.zoom_range != [1.0, 1.0]:
+            ranges += [("zx", *self.zoom_range), ("zy", *self.zoom_range)]
+        if self.brightness_range is not None:
+            ranges.append(("brightness", *self.brightness_range))
+        for key, enabled in (("flip_horizontal", self.horizontal_flip),
+                             ("flip_vertical", self.vertical_flip)):
+            if enabled:
+                ranges.append((key, 0.0, 1.0))
+        return ranges
 
     def get_random_transform(self, img_shape: Sequence[int], seed: int | None = None) -> Params:
         """Random parameters for one image of shape ``img_shape``, as Keras's dict.

@@ -151,9 +151,12 @@ class NumpyArrayIterator(ImageIterator):
     """Batches ``(x, y[, sample_weight])`` of augmented images from arrays (``flow``).
 
     ``x``: ``(N, H, W, C)`` images (any numeric dtype; uint8 stays uint8 in memory and becomes
-    float per batch). With ``subset``, the generator's ``validation_split`` keeps the *first*
-    ``int(N * split)`` samples for ``'validation'`` and the rest for ``'training'`` (Keras's
-    rule; both parts must hold the same classes unless ``ignore_class_split``).
+    float per batch). When the generator warps images, they are also kept once in planar
+    ``(N, C, H, W)`` layout, which ``grid_sample`` reads without a per-batch transpose (Keras
+    keeps a float32 copy of ``x`` instead). With ``subset``, the generator's
+    ``validation_split`` keeps the *first* ``int(N * split)`` samples for ``'validation'`` and
+    the rest for ``'training'`` (Keras's rule; both parts must hold the same classes unless
+    ``ignore_class_split``).
     """
 
     def __init__(self, x: Any, y: Any, image_data_generator: ImageDataGenerator,
@@ -188,6 +191,9 @@ class NumpyArrayIterator(ImageIterator):
         channels = images.shape[image_data_generator.channel_axis]
         warn_channels(channels, "flow", tuple(images.shape))
         self.x, self.y, self.sample_weight = images, labels, weights
+        planar = image_data_generator.data_format == "channels_last" \
+            and image_data_generator.has_geometry
+        self._planar = images.permute(0, 3, 1, 2).contiguous() if planar else None
         self.save_to_dir, self.save_prefix, self.save_format = (save_to_dir, save_prefix,
                                                                 save_format)
         super().__init__(len(images), batch_size, shuffle, seed)
@@ -196,7 +202,11 @@ class NumpyArrayIterator(ImageIterator):
         return torch.as_tensor(array) if self.tensor_output else np.asarray(array)
 
     def _batch(self, ids: torch.Tensor, generator: torch.Generator) -> Any:
-        batch_x = self._augment(self.x.index_select(0, ids.to(self.x.device)), generator, ids)
+        if self._planar is not None:  # channels-last views of (B, C, H, W) memory
+            images = self._planar.index_select(0, ids.to(self.x.device)).permute(0, 2, 3, 1)
+        else:
+            images = self.x.index_select(0, ids.to(self.x.device))
+        batch_x = self._augment(images, generator, ids)
         if not self.tensor_output:
             batch_x = batch_x.cpu().numpy()
         picks = ids if self.tensor_output else ids.numpy()

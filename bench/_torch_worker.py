@@ -1,0 +1,70 @@
+"""Benchmark worker for the hand-written PyTorch loop (the reference the others are divided by).
+
+Idiomatic PyTorch on the CPU: NCHW modules in ``channels_last`` memory format (the NHWC
+arrays are viewed as NCHW without a copy), logits and ``F.cross_entropy``,
+``zero_grad(set_to_none=True)``, ``torch.optim`` with the Keras hyper-parameters (Adam's
+epsilon 1e-7 as Keras), loss and accuracy accumulated on tensors (no host sync per step), as
+cnnlab's ``fit`` reports them. Run by ``bench/train_speed.py``.
+"""
+
+from __future__ import annotations
+
+import _measure
+import _nets
+import _torch_nets
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def make_optimizer(net: _nets.Net, params: object) -> torch.optim.Optimizer:
+    lr = net.options["learning_rate"]
+    if net.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=net.options.get("momentum", 0.0))
+    return torch.optim.Adam(params, lr=lr, eps=1e-7)
+
+
+def nchw(x: np.ndarray) -> torch.Tensor:
+    """The NHWC array as an NCHW tensor with channels_last strides (no copy)."""
+    return torch.from_numpy(x).permute(0, 3, 1, 2)
+
+
+def main() -> None:
+    job = _measure.job_from_argv()
+    torch.set_num_threads(job["threads"])
+    torch.manual_seed(job["round"])
+    net_spec = _nets.NETS[job["net"]]
+    net = _torch_nets.build(job["net"], _measure.load_weights(job["weights"]))
+    optimizer = make_optimizer(net_spec, net.parameters())
+    batch = net_spec.batch_size
+
+    def fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        inputs, labels = nchw(x), torch.from_numpy(y)
+        net.train()
+        total_loss = torch.zeros(())
+        correct = torch.zeros((), dtype=torch.int64)
+        for start in range(0, len(inputs), batch):
+            xb, yb = inputs[start:start + batch], labels[start:start + batch]
+            logits = net(xb)
+            loss = F.cross_entropy(logits, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                total_loss += loss.detach() * len(xb)
+                correct += (logits.argmax(dim=1) == yb).sum()
+        return float(total_loss) / len(inputs), float(correct) / len(inputs)
+
+    @torch.inference_mode()
+    def predict(x: np.ndarray) -> np.ndarray:
+        net.eval()
+        inputs, size = nchw(x), _measure.PREDICT_BATCH
+        return torch.cat([F.softmax(net(inputs[i:i + size]), dim=1)
+                          for i in range(0, len(inputs), size)]).numpy()
+
+    _measure.measure(job, fit, predict, {"torch": torch.__version__},
+                     model_source="bench/_torch_nets.py")
+
+
+if __name__ == "__main__":
+    main()
