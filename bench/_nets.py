@@ -1,10 +1,12 @@
-"""The benchmark networks, written once against the Keras functional API.
+"""The benchmark networks, written once against the Keras API (``Sequential`` for the lecture
+nets, functional for ResNet-20).
 
 ``build(net, api)`` builds a network with ``api`` = the ``cnnlab`` package or the ``keras``
-package (both have ``Input``, ``Model``, ``layers``): the same source gives the cnnlab and the
-Keras models, so they are the same network by construction. Every weighted layer has an
-explicit name; the initial weights travel between implementations as ``{layer name: Keras
-arrays}``. The PyTorch versions live in ``_torch_nets.py``. This module imports no framework.
+package (both have ``Input``, ``Sequential``, ``Model``, ``layers``): the same source gives
+the cnnlab and the Keras models, so they are the same network by construction. Every
+weighted layer has an explicit name; the initial weights travel between implementations as
+``{layer name: Keras arrays}``. The PyTorch versions live in ``_torch_nets.py``. This module
+imports no framework.
 """
 
 from __future__ import annotations

@@ -154,21 +154,20 @@ def table(net: _nets.Net, info: dict[str, Any], rows: dict[str, dict[str, Any]])
     head = (f"**{net.name}** — {net.title}, {net.dataset}, batch {net.batch_size}, "
             f"{net.optimizer_text()}, {info['params']:,} parameters, "
             f"{net.steps_per_epoch} steps/epoch (cnnlab model: {info['model_source']})\n\n"
-            "| implementation | ms/step | s/epoch | images/s | train ×PT | CPU ms/step "
-            "| predict images/s | predict ×PT | peak RSS MB | RSS ×PT | loss | accuracy |\n"
-            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+            "| implementation | ms/step | s/epoch | images/s | train ×PT | predict images/s "
+            "| predict ×PT | peak RSS MB | RSS ×PT | loss | accuracy |\n"
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
     lines = []
     for impl, r in rows.items():
         if "error" in r:
-            lines.append(f"| {impl} | failed: see the log | | | | | | | | | | |")
+            lines.append(f"| {impl} | failed: see the log | | | | | | | | | |")
             continue
         ratios = [f"{r[k]:.2f}" if k in r else "—"
                   for k in ("train_ratio", "predict_ratio", "rss_ratio")]
         lines.append(
             f"| {impl} | {1000 * r['seconds_per_step']:.1f} | {r['seconds_per_epoch']:.1f} | "
             f"{r['images_per_second']:,.0f} | {ratios[0]} | "
-            f"{1000 * r['cpu_seconds_per_step']:.0f} | {r['predict_images_per_second']:,.0f} | "
-            f"{ratios[1]} | {r['peak_rss_mb']:,.0f} | "
+            f"{r['predict_images_per_second']:,.0f} | {ratios[1]} | {r['peak_rss_mb']:,.0f} | "
             f"{ratios[2]} | {r['loss']:.4f} | {r['accuracy']:.4f} |")
     return head + "\n".join(lines)
 

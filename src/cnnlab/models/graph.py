@@ -32,6 +32,7 @@ class Graph:
                                  f"the output of {t.node.layer.owner}")
         self.inputs, self.outputs = list(inputs), list(outputs)
         self.nodes = self._ordered_nodes(owner)
+        self.release_after = self._last_readers()
         self.layers: list[Layer] = []
         for node in self.nodes:
             if all(node.layer is not seen for seen in self.layers):
@@ -62,16 +63,32 @@ class Graph:
             visit(tensor.node, ())
         return order
 
+    def _last_readers(self) -> dict[int, list[int]]:
+        """Node index -> ids of the tensors no later node reads (freed after that node), so
+        a forward pass holds only the live intermediates, not all of them."""
+        last: dict[int, int] = {}
+        for index, node in enumerate(self.nodes):
+            for tensor in node.input_tensors:
+                last[id(tensor)] = index
+        keep = {id(t) for t in self.outputs}
+        release: dict[int, list[int]] = {}
+        for tensor_id, index in last.items():
+            if tensor_id not in keep:
+                release.setdefault(index, []).append(tensor_id)
+        return release
+
     def run(self, inputs: Sequence[torch.Tensor], training: bool) -> list[torch.Tensor]:
         """Compute the outputs from real input tensors (one per ``Input``)."""
         values: dict[int, Any] = {id(k): v for k, v in zip(self.inputs, inputs, strict=True)}
-        for node in self.nodes:
+        for index, node in enumerate(self.nodes):
             if isinstance(node.layer, InputLayer):
                 continue
             args = map_structure(lambda t: values[id(t)], node.inputs)
             result = node.layer(args, training=training, **node.kwargs)
             for tensor, value in zip(node.outputs, flatten(result), strict=True):
                 values[id(tensor)] = value
+            for tensor_id in self.release_after.get(index, ()):
+                del values[tensor_id]
         return [values[id(t)] for t in self.outputs]
 
     def output_shapes(self, input_shapes: Sequence[tuple]) -> list:
