@@ -90,6 +90,20 @@ def test_shear_moves_a_known_point():
     assert out[6, 5] == pytest.approx(10 * (y_in + 4) + (x_in + 4), abs=1e-4)
 
 
+def test_numpy_and_torch_parameters_give_the_same_matrices():
+    rng = np.random.default_rng(5)
+    params = {"theta": rng.uniform(-90, 90, 6), "tx": rng.uniform(-3, 3, 6),
+              "shear": rng.uniform(-20, 20, 6), "zy": rng.uniform(0.5, 2, 6),
+              "flip_x": rng.random(6) < 0.5}
+    from_numpy = affine_matrices(6, **params)
+    from_torch = affine_matrices(6, **{k: torch.from_numpy(v) for k, v in params.items()})
+    assert from_numpy.dtype == from_torch.dtype == torch.float32
+    torch.testing.assert_close(from_numpy, from_torch)
+    sign_x = np.where(params["flip_x"], -1.0, 1.0)
+    np.testing.assert_allclose(from_numpy[:, 1, 0], sign_x * np.sin(np.deg2rad(params["theta"])),
+                               rtol=1e-6)  # sx sin(theta) with sx = ±1
+
+
 def test_flips_mirror_the_output():
     img = image(4, 6)
     flips = {"flip_x": torch.tensor([True]), "flip_y": torch.tensor([False])}

@@ -34,7 +34,9 @@ mode                    outside the image            how
 from __future__ import annotations
 
 import functools
+from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -48,59 +50,64 @@ _EDGE_TOLERANCE = 1e-3  # pixels: points this close outside the image count as i
 def affine_matrices(
     batch: int,
     *,
-    theta: torch.Tensor | None = None,
-    tx: torch.Tensor | None = None,
-    ty: torch.Tensor | None = None,
-    shear: torch.Tensor | None = None,
-    zx: torch.Tensor | None = None,
-    zy: torch.Tensor | None = None,
-    flip_x: torch.Tensor | None = None,
-    flip_y: torch.Tensor | None = None,
+    theta: torch.Tensor | np.ndarray | None = None,
+    tx: torch.Tensor | np.ndarray | None = None,
+    ty: torch.Tensor | np.ndarray | None = None,
+    shear: torch.Tensor | np.ndarray | None = None,
+    zx: torch.Tensor | np.ndarray | None = None,
+    zy: torch.Tensor | np.ndarray | None = None,
+    flip_x: torch.Tensor | np.ndarray | None = None,
+    flip_y: torch.Tensor | np.ndarray | None = None,
     device: torch.device | str | None = None,
 ) -> torch.Tensor:
-    """``(batch, 2, 3)`` pull matrices ``R(theta) @ [Sh(shear) @ Z(zx, zy) @ F | (tx, ty)]``.
+    """``(batch, 2, 3)`` float32 pull matrices ``R(theta) @ [Sh(shear) @ Z(zx, zy) @ F | t]``
+    on ``device``.
 
-    Each argument is a ``(batch,)`` tensor or ``None`` (identity): ``theta`` and ``shear`` in
+    Each argument is a ``(batch,)`` array or ``None`` (identity): ``theta`` and ``shear`` in
     degrees, ``tx``/``ty`` in pixels, ``zx``/``zy`` scale factors, ``flip_x``/``flip_y`` bools.
-    Multiplied out, with ``sx = ±zx`` and ``sy = ±zy`` (minus when flipped)::
+    Tensors are composed on their device; NumPy arrays in float64 on the CPU (cheaper for a
+    batch of parameters). Multiplied out, with ``sx = ±zx`` and ``sy = ±zy`` (minus when
+    flipped)::
 
         [[sx cos(theta), -sy sin(theta + shear), tx cos(theta) - ty sin(theta)],
          [sx sin(theta),  sy cos(theta + shear), tx sin(theta) + ty cos(theta)]]
     """
-    def column(value: torch.Tensor | None, degrees: bool = False) -> torch.Tensor | None:
-        if value is None:
-            return None
-        value = value.to(device, torch.float32)
-        return torch.deg2rad(value) if degrees else value
-
-    angle, slant = column(theta, degrees=True), column(shear, degrees=True)
+    given = (theta, tx, ty, shear, zx, zy, flip_x, flip_y)
+    if any(isinstance(value, torch.Tensor) for value in given):
+        xp: Any = torch
+        zeros = torch.zeros(batch, device=device)
+        given = tuple(None if v is None else torch.as_tensor(v, device=device) for v in given)
+    else:
+        xp, zeros = np, np.zeros(batch)
+        given = tuple(None if v is None else np.asarray(v) for v in given)
+    theta, tx, ty, shear, zx, zy, flip_x, flip_y = given
+    angle = None if theta is None else xp.deg2rad(theta * 1.0)
+    slant = None if shear is None else xp.deg2rad(shear * 1.0)
     sheared = slant if angle is None else angle if slant is None else angle + slant
-    cos, sin = (1.0, 0.0) if angle is None else (torch.cos(angle), torch.sin(angle))
-    cos_s, sin_s = (1.0, 0.0) if sheared is None else (torch.cos(sheared), torch.sin(sheared))
-    scale_x, scale_y = _signed(column(zx), flip_x, device), _signed(column(zy), flip_y, device)
-    shift_x, shift_y = column(tx), column(ty)
-    shift_x, shift_y = (0.0 if shift_x is None else shift_x), (0.0 if shift_y is None else shift_y)
+    cos, sin = (1.0, 0.0) if angle is None else (xp.cos(angle), xp.sin(angle))
+    cos_s, sin_s = (1.0, 0.0) if sheared is None else (xp.cos(sheared), xp.sin(sheared))
+    scale_x = _signed(1.0 if zx is None else zx, flip_x)
+    scale_y = _signed(1.0 if zy is None else zy, flip_y)
+    shift_x, shift_y = (0.0 if tx is None else tx), (0.0 if ty is None else ty)
     entries = [scale_x * cos, -scale_y * sin_s, shift_x * cos - shift_y * sin,
                scale_x * sin, scale_y * cos_s, shift_x * sin + shift_y * cos]
-    columns = [torch.as_tensor(e, dtype=torch.float32, device=device).expand(batch)
-               for e in entries]  # absent parameters leave plain numbers
-    return torch.stack(columns, dim=1).view(batch, 2, 3)
+    matrices = xp.stack([zeros + entry for entry in entries], axis=1).reshape(batch, 2, 3)
+    if xp is np:
+        matrices = torch.from_numpy(matrices)
+    return matrices.to(device, torch.float32)
 
 
-def _signed(scale: torch.Tensor | None, flip: torch.Tensor | None,
-            device: torch.device | str | None) -> torch.Tensor | float:
-    """``scale`` (1 when None), negated where ``flip`` is True."""
-    if flip is None:
-        return 1.0 if scale is None else scale
-    sign = 1.0 - 2.0 * flip.to(device, torch.float32)
-    return sign if scale is None else sign * scale
+def _signed(scale: Any, flip: Any) -> Any:
+    """``scale``, negated where the bool array ``flip`` is true."""
+    return scale if flip is None else scale * (1.0 - 2.0 * flip)
 
 
-def flip_where(images: torch.Tensor, mask: torch.Tensor, axis: int) -> torch.Tensor:
+def flip_where(images: torch.Tensor, mask: torch.Tensor | np.ndarray, axis: int) -> torch.Tensor:
     """Flip the images of ``images`` (``(B, ...)``) selected by the bool ``mask`` (``(B,)``)
     along ``axis``; the others pass unchanged."""
     shape = (-1,) + (1,) * (images.ndim - 1)
-    return torch.where(mask.to(images.device).view(shape), images.flip(axis), images)
+    mask = torch.as_tensor(mask, device=images.device).view(shape)
+    return torch.where(mask, images.flip(axis), images)
 
 
 def warp(
@@ -137,7 +144,7 @@ def warp(
     if fill_mode == "constant":
         out = torch.where(_inside(grid, height, width).unsqueeze(1), out,
                           torch.as_tensor(fill_value, dtype=out.dtype, device=out.device))
-    return out.permute(0, 2, 3, 1).contiguous()
+    return torch.stack(out.unbind(1), dim=-1)  # to (B, H, W, C): faster than a permuted copy
 
 
 @functools.lru_cache(maxsize=16)
@@ -157,9 +164,14 @@ def _normalized(matrices: torch.Tensor, height: int, width: int) -> torch.Tensor
     A centred pixel coordinate is ``p = S g`` with ``S = diag(W/2, H/2)``, hence
     ``theta = [S^-1 A S | S^-1 b]``: an elementwise scaling of the entries.
     """
-    scale = torch.tensor([[1.0, height / width, 2.0 / width], [width / height, 1.0, 2.0 / height]],
-                         dtype=matrices.dtype, device=matrices.device)
-    return matrices * scale
+    return matrices * _normalizer(height, width, matrices.device, matrices.dtype)
+
+
+@functools.lru_cache(maxsize=16)
+def _normalizer(height: int, width: int, device: torch.device,
+                dtype: torch.dtype) -> torch.Tensor:
+    return torch.tensor([[1.0, height / width, 2.0 / width], [width / height, 1.0, 2.0 / height]],
+                        dtype=dtype, device=device)
 
 
 def _inside(grid: torch.Tensor, height: int, width: int) -> torch.Tensor:

@@ -16,9 +16,10 @@ Differences from Keras's legacy generator (``keras.preprocessing.image``), all d
 - ``fill_mode='wrap'`` repeats the image with period ``n`` (``np.pad(mode='wrap')``, Keras's
   documented ``abcd|abcd|abcd``); SciPy >= 1.6's ``'wrap'``, which Keras calls, uses ``n - 1``.
 - Brightness has no 8-bit rounding (Keras goes through a PIL image).
-- The random numbers come from ``torch.Generator``s: ``seed`` makes batches reproducible but
-  they are not Keras's numbers. Outputs are NumPy arrays for NumPy input (as Keras) and tensors
-  on the input's device for tensor input.
+- The random numbers come from one NumPy generator per batch, derived from ``(seed, epoch,
+  batch)``: ``seed`` makes batches reproducible (in any thread) but they are not Keras's
+  numbers. Outputs are NumPy arrays for NumPy input (as Keras) and tensors on the input's
+  device for tensor input.
 """
 
 from __future__ import annotations
@@ -90,13 +91,11 @@ def _is_choice(spec: Any) -> bool:
     return isinstance(spec, list) or (isinstance(spec, (int, np.integer)) and spec != 0)
 
 
-def _draw_choice(spec: Any, size: int, n: int, gen: torch.Generator) -> torch.Tensor:
+def _draw_choice(spec: Any, size: int, n: int, rng: np.random.Generator) -> np.ndarray:
     """Keras's shift from choices: a random choice times a random sign, scaled by the side
     when all choices are below 1."""
-    choices = torch.tensor(spec if isinstance(spec, list) else range(int(spec)),
-                           dtype=torch.float32)
-    picked = choices[torch.randint(len(choices), (n,), generator=gen)]
-    shift = picked * (torch.randint(2, (n,), generator=gen) * 2 - 1)
+    choices = np.asarray(spec if isinstance(spec, list) else range(int(spec)), dtype=float)
+    shift = rng.choice(choices, n) * rng.choice([-1.0, 1.0], n)
     return shift * size if max(np.atleast_1d(spec)) < 1 else shift
 
 
@@ -217,24 +216,23 @@ class ImageDataGenerator:
                     or self.shear_range or self.zoom_range != [1.0, 1.0])
 
     def draw_transforms(self, n: int, height: int, width: int,
-                        generator: torch.Generator) -> Params:
-        """Random parameters for ``n`` images, Keras's keys, each a ``(n,)`` tensor or None.
-
-        All uniform draws come from one ``torch.rand`` call (few ops per batch)."""
+                        rng: np.random.Generator) -> Params:
+        """Random parameters for ``n`` images: Keras's keys, each a ``(n,)`` NumPy array or
+        None. The uniform draws come in one call; NumPy is cheaper than torch for a batch of
+        parameters."""
         ranges = self._uniform_ranges(height, width)
         params: Params = dict.fromkeys(_PARAMETERS)
         if ranges:
-            low = torch.tensor([r[1] for r in ranges]).unsqueeze(1)
-            high = torch.tensor([r[2] for r in ranges]).unsqueeze(1)
-            rows = (torch.rand(len(ranges), n, generator=generator) * (high - low) + low)
-            params.update(zip((r[0] for r in ranges), rows.unbind(0), strict=True))
+            low, high = np.array([r[1:] for r in ranges]).T[:, :, None]
+            rows = rng.random((len(ranges), n)) * (high - low) + low
+            params.update(zip((r[0] for r in ranges), rows, strict=True))
         for key in ("flip_horizontal", "flip_vertical"):
             if params[key] is not None:
                 params[key] = params[key] < 0.5
         for key, spec, size in (("tx", self.width_shift_range, width),
                                 ("ty", self.height_shift_range, height)):
             if _is_choice(spec):
-                params[key] = _draw_choice(spec, size, n, generator)
+                params[key] = _draw_choice(spec, size, n, rng)
         return params
 
     def _uniform_ranges(self, height: int, width: int) -> list[tuple[str, float, float]]:
@@ -268,13 +266,13 @@ class ImageDataGenerator:
         """
         height, width = (img_shape[0], img_shape[1]) if self.data_format == "channels_last" \
             else (img_shape[1], img_shape[2])
-        gen = torch.Generator().manual_seed(fresh_seed() if seed is None else int(seed))
-        drawn = self.draw_transforms(1, height, width, gen)
+        rng = np.random.default_rng(fresh_seed() if seed is None else int(seed))
+        drawn = self.draw_transforms(1, height, width, rng)
         defaults = {"theta": 0.0, "tx": 0.0, "ty": 0.0, "shear": 0.0, "zx": 1.0, "zy": 1.0,
                     "flip_horizontal": False, "flip_vertical": False}
         params: Params = {}
         for key, value in drawn.items():
-            params[key] = defaults.get(key) if value is None else value.item()
+            params[key] = defaults.get(key) if value is None else value[0].item()
         return params
 
     # ----------------------------------------------------------------- transforms
@@ -305,12 +303,12 @@ class ImageDataGenerator:
             images = low + torch.minimum(scaled.clamp_min(0.0), high - low)
         return images
 
-    def augment_batch(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    def augment_batch(self, images: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
         """Random transforms, then :meth:`standardize`, of a channels-last batch ``(B, H, W,
         C)`` of any dtype: what Keras's iterators do image by image, for the whole batch at
         once. Returns a float tensor on the images' device."""
         images = self._as_float(images)
-        params = self.draw_transforms(len(images), images.shape[1], images.shape[2], generator)
+        params = self.draw_transforms(len(images), images.shape[1], images.shape[2], rng)
         return self.standardize_batch(self.transform_batch(images, params))
 
     def apply_transform(self, x: Any, transform_parameters: Params) -> np.ndarray:
@@ -320,7 +318,7 @@ class ImageDataGenerator:
         for key, value in transform_parameters.items():
             neutral = value is None or value is False or (
                 key in _GEOMETRY and float(value) == (1.0 if key in ("zx", "zy") else 0.0))
-            params[key] = None if neutral else torch.tensor([float(value)])
+            params[key] = None if neutral else np.array([float(value)])
         for key in ("flip_horizontal", "flip_vertical"):
             if params.get(key) is not None:
                 params[key] = params[key] > 0
@@ -411,7 +409,7 @@ class ImageDataGenerator:
         if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
             raise ValueError(f"ImageDataGenerator.fit: `rounds` must be a positive int, got "
                              f"{rounds!r}")
-        gen = torch.Generator().manual_seed(fresh_seed() if seed is None else int(seed))
+        rng = np.random.default_rng(fresh_seed() if seed is None else int(seed))
         channels, features = data.shape[-1], math.prod(data.shape[1:])
         total = torch.zeros(features, dtype=torch.float64)
         squares = torch.zeros(channels, dtype=torch.float64)
@@ -424,7 +422,7 @@ class ImageDataGenerator:
                 if self.rescale:
                     chunk = chunk * self.rescale
                 if augment:
-                    params = self.draw_transforms(len(chunk), chunk.shape[1], chunk.shape[2], gen)
+                    params = self.draw_transforms(len(chunk), chunk.shape[1], chunk.shape[2], rng)
                     chunk = self.transform_batch(chunk, params)
                 flat = chunk.reshape(len(chunk), -1).double()
                 total += flat.sum(0)
@@ -493,8 +491,9 @@ class ImageDataGenerator:
         return self._as_float(self._to_channels_last(image)[None])
 
 
-def _per_image(values: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
-    return values.to(images.device, images.dtype).view(-1, 1, 1, 1)
+def _per_image(values: Any, images: torch.Tensor) -> torch.Tensor:
+    """A ``(B,)`` array of per-image values, shaped to broadcast against ``(B, H, W, C)``."""
+    return torch.as_tensor(values, device=images.device).to(images.dtype).view(-1, 1, 1, 1)
 
 
 def _image_range(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -42,10 +42,12 @@ def fresh_seed() -> int:
     return int(np.random.randint(0, 2**31 - 1))
 
 
-def _generator(*keys: int) -> torch.Generator:
-    """An independent torch generator for the integer ``keys`` (seed, epoch, batch)."""
-    state = np.random.SeedSequence(list(keys)).generate_state(1, dtype=np.uint64)[0]
-    return torch.Generator().manual_seed(int(state))
+def _generator(seed: int, epoch: int, index: int) -> np.random.Generator:
+    """The random stream of batch ``index`` of ``epoch`` (``index = 0``: the epoch's order):
+    a counter-based Philox generator keyed by ``seed``, its counter starting at
+    ``(0, 0, epoch, index)``, so every batch has its own stream, in any thread."""
+    bit_generator = np.random.Philox(key=seed % 2**64, counter=[0, 0, epoch, index])
+    return np.random.Generator(bit_generator)
 
 
 class ImageIterator:
@@ -84,8 +86,8 @@ class ImageIterator:
     def _order(self, epoch: int) -> torch.Tensor:
         with self.lock:
             if self._cached_order is None or self._cached_order[0] != epoch:
-                order = (torch.randperm(self.n, generator=_generator(self._seed, epoch, 0))
-                         if self.shuffle else torch.arange(self.n))
+                order = torch.from_numpy(_generator(self._seed, epoch, 0).permutation(self.n)
+                                         if self.shuffle else np.arange(self.n))
                 self._cached_order = (epoch, order)
             return self._cached_order[1]
 
@@ -121,21 +123,20 @@ class ImageIterator:
 
     next = __next__
 
-    def _batch(self, ids: torch.Tensor, generator: torch.Generator) -> Any:
+    def _batch(self, ids: torch.Tensor, rng: np.random.Generator) -> Any:
         raise NotImplementedError
 
-    def _augment(self, images: torch.Tensor, generator: torch.Generator,
+    def _augment(self, images: torch.Tensor, rng: np.random.Generator,
                  ids: torch.Tensor) -> torch.Tensor:
         """Augment + standardize a batch in the generator's layout; optionally save it as
         image files."""
         idg = self.image_data_generator
         channels_first = idg.data_format == "channels_first"
-        images = idg.augment_batch(images.movedim(1, -1) if channels_first else images,
-                                   generator)
+        images = idg.augment_batch(images.movedim(1, -1) if channels_first else images, rng)
         if self.save_to_dir:
             from cnnlab.data.image_files import save_img  # lazy: cnnlab.io imports the models
 
-            tags = torch.randint(10**4, (len(images),), generator=generator).tolist()
+            tags = rng.integers(10**4, size=len(images)).tolist()
             for image, index, tag in zip(images, ids.tolist(), tags, strict=True):
                 name = f"{self.save_prefix}_{index}_{tag}.{self.save_format}"
                 save_img(os.path.join(self.save_to_dir, name), image.cpu().numpy(), scale=True)
@@ -201,12 +202,12 @@ class NumpyArrayIterator(ImageIterator):
     def _keep(self, array: Any) -> Any:
         return torch.as_tensor(array) if self.tensor_output else np.asarray(array)
 
-    def _batch(self, ids: torch.Tensor, generator: torch.Generator) -> Any:
+    def _batch(self, ids: torch.Tensor, rng: np.random.Generator) -> Any:
         if self._planar is not None:  # channels-last views of (B, C, H, W) memory
             images = self._planar.index_select(0, ids.to(self.x.device)).permute(0, 2, 3, 1)
         else:
             images = self.x.index_select(0, ids.to(self.x.device))
-        batch_x = self._augment(images, generator, ids)
+        batch_x = self._augment(images, rng, ids)
         if not self.tensor_output:
             batch_x = batch_x.cpu().numpy()
         picks = ids if self.tensor_output else ids.numpy()
@@ -306,13 +307,13 @@ class DirectoryIterator(ImageIterator):
                          keep_aspect_ratio=self.keep_aspect_ratio)
         return img_to_array(image)
 
-    def _batch(self, ids: torch.Tensor, generator: torch.Generator) -> Any:
+    def _batch(self, ids: torch.Tensor, rng: np.random.Generator) -> Any:
         with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
             arrays = list(pool.map(self._load, ids.tolist()))
         images = torch.from_numpy(np.stack(arrays))  # (B, H, W, C): load_img is channels-last
         if self.image_data_generator.data_format == "channels_first":
             images = images.movedim(-1, 1)
-        batch_x = self._augment(images, generator, ids).cpu().numpy()
+        batch_x = self._augment(images, rng, ids).cpu().numpy()
         picks = self.classes[ids.numpy()]
         if self.class_mode is None:
             return batch_x
