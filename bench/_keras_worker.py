@@ -1,4 +1,5 @@
-"""Benchmark worker for the Keras API: cnnlab, Keras 3 on TensorFlow, Keras 3 on torch.
+"""Benchmark worker for the Keras API: cnnlab (and its opt-ins ``cnnlab-jit``,
+``cnnlab-bf16``), Keras 3 on TensorFlow, Keras 3 on torch.
 
 The same code trains all three (cnnlab is Keras-compatible: only the import differs):
 ``model.fit(x, y, batch_size, epochs=1, shuffle=False, verbose=0)`` and
@@ -19,11 +20,14 @@ import numpy as np
 def load_api(impl: str, threads: int) -> tuple[Any, dict[str, str]]:
     """The package (``cnnlab`` or ``keras``) and the versions that matter, with ``threads``
     intra-op threads (TensorFlow: intra- and inter-op pools)."""
-    if impl == "cnnlab":
+    if impl.startswith("cnnlab"):
         import torch
 
         import cnnlab
+        from cnnlab import mixed_precision
         torch.set_num_threads(threads)
+        if impl == "cnnlab-bf16":
+            mixed_precision.set_global_policy("mixed_bfloat16")
         return cnnlab, {"cnnlab": cnnlab.__version__, "torch": torch.__version__}
     backend = {"keras-tensorflow": "tensorflow", "keras-torch": "torch"}[impl]
     os.environ["KERAS_BACKEND"] = backend  # read when keras is first imported
@@ -58,7 +62,8 @@ def main() -> None:
     model, source = _nets.build(net, api)
     set_initial_weights(model, _measure.load_weights(job["weights"]))
     model.compile(optimizer=_nets.optimizer(net, api), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"],
+                  **({"jit_compile": True} if job["impl"] == "cnnlab-jit" else {}))
 
     def fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         logs = model.fit(x, y, batch_size=net.batch_size, epochs=1, shuffle=False,

@@ -51,7 +51,9 @@ KERAS_VENV = BENCH / ".venv-keras"
 # torch first, from local disk: otherwise keras's torch backend would pull a CUDA build.
 KERAS_INSTALL = (("torch==2.13.0",), ("keras==3.15.1", "tensorflow-cpu==2.21.0"))
 WORKERS = {"cnnlab": "_keras_worker.py", "pytorch": "_torch_worker.py",
-           "keras-tensorflow": "_keras_worker.py", "keras-torch": "_keras_worker.py"}
+           "keras-tensorflow": "_keras_worker.py", "keras-torch": "_keras_worker.py",
+           "cnnlab-jit": "_keras_worker.py", "cnnlab-bf16": "_keras_worker.py"}
+VARIANTS = ("jit", "bf16")  # cnnlab opt-ins: compile(jit_compile=True), 'mixed_bfloat16'
 REFERENCE = "pytorch"
 TEST_IMAGES = 10_000
 
@@ -201,6 +203,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="runs per implementation")
     parser.add_argument("--keras", action="store_true",
                         help="also Keras 3 on TensorFlow and on torch (creates the venv)")
+    parser.add_argument("--variants", default="",
+                        help="comma-separated cnnlab opt-ins to run as well: jit "
+                             "(compile(jit_compile=True)), bf16 (policy 'mixed_bfloat16')")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
                         help="intra-op threads in every worker (default: torch's default)")
     parser.add_argument("--json", type=Path, help="write all results and summaries here")
@@ -211,6 +216,11 @@ def parse_args() -> argparse.Namespace:
     for name in ("steps", "rounds", "threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be >= 1, got {getattr(args, name)}")
+    variants = [v for v in args.variants.split(",") if v]
+    if sorted(set(variants) - set(VARIANTS)):
+        parser.error(f"--variants: unknown {sorted(set(variants) - set(VARIANTS))}; choose "
+                     f"from {list(VARIANTS)}")
+    args.variants = variants
     if args.warmup < 0:
         parser.error(f"--warmup must be >= 0, got {args.warmup}")
     return args
@@ -220,6 +230,7 @@ def main() -> None:
     args = parse_args()
     nets = [_nets.NETS[name] for name in args.nets.split(",")]
     pythons = {"cnnlab": Path(sys.executable), "pytorch": Path(sys.executable)}
+    pythons.update({f"cnnlab-{variant}": Path(sys.executable) for variant in args.variants})
     if args.keras:
         pythons["keras-tensorflow"] = pythons["keras-torch"] = keras_python()
     impls = list(pythons)

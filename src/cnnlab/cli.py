@@ -2,6 +2,7 @@
 
     cnnlab train                       # modern LeNet on Fashion-MNIST, Adam, batch 128, 5 epochs
     cnnlab train --model resnet20 --data cifar10 --epochs 20 --augment
+    cnnlab train --recipe fast         # the tuned Fashion-MNIST recipe (zoo/recipes.py)
     cnnlab train --resume RUN          # continue a killed run exactly
     cnnlab train --nproc-per-node 2    # data-parallel in 2 processes (docs/distributed.md)
     cnnlab runs                        # table of recorded runs
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -46,8 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="zoo model name (default: lenet, the lecture's modern LeNet)")
     train.add_argument("--data", default="fashion_mnist",
                        help="mnist, fashion_mnist, cifar10, cifar100, digits or an image folder")
-    train.add_argument("--epochs", type=int, default=5)
-    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--recipe", default=None,
+                       help="train a tuned recipe instead of --model/--optimizer: fast, wide "
+                            "(its net, schedule, augmentation and epochs)")
+    train.add_argument("--epochs", type=int, default=None,
+                       help="default: 5, or the recipe's")
+    train.add_argument("--batch-size", type=int, default=None,
+                       help="default: 128, or the recipe's")
     train.add_argument("--optimizer", default="adam")
     train.add_argument("--lr", type=float, default=None, help="learning rate (optimizer default)")
     train.add_argument("--validation-split", type=float, default=0.1)
@@ -112,10 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_train(args: argparse.Namespace) -> None:
     import torch
 
-    from cnnlab import optimizers, utils, zoo
+    from cnnlab import device, mixed_precision, optimizers, utils, zoo
     from cnnlab.data.catalog import load_dataset
     from cnnlab.runs.store import RunStore
     from cnnlab.training import distributed
+    from cnnlab.zoo.recipes import get_recipe
 
     if args.nproc_per_node < 1:
         raise CommandError(f"--nproc-per-node must be at least 1, got {args.nproc_per_node}")
@@ -135,12 +143,22 @@ def cmd_train(args: argparse.Namespace) -> None:
     x, y = data.x_train, data.y_train
     if config.get("limit"):
         x, y = x[: config["limit"]], y[: config["limit"]]
-    model = zoo.get_model(config["model"], input_shape=data.input_shape, classes=data.classes)
-    optimizer = optimizers.get(config["optimizer"])
-    if config.get("lr") is not None:
-        optimizer.learning_rate = float(config["lr"])
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    recipe = get_recipe(config["recipe"]) if config.get("recipe") else None
+    if recipe is not None:
+        model = recipe.build(data.input_shape, data.classes)
+        steps = -(-int(len(x) * (1 - float(config["validation_split"]))) //
+                  int(config["batch_size"]))
+        recipe.compile(model, steps_per_epoch=steps)
+        mixed_precision.set_global_policy(recipe.policy_for(device.default_device()))
+        y = utils.to_categorical(y, data.classes)  # the recipe's loss smooths one-hot labels
+    else:
+        model = zoo.get_model(config["model"], input_shape=data.input_shape,
+                              classes=data.classes)
+        optimizer = optimizers.get(config["optimizer"])
+        if config.get("lr") is not None:
+            optimizer.learning_rate = float(config["lr"])
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
     if main_process:
         store.update_config(run_id, input_shape=list(data.input_shape),
                             class_names=data.class_names)
@@ -149,6 +167,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     fit_args: dict[str, Any] = {"epochs": int(config["epochs"]), "verbose": args.verbose,
                                 "run": run_id, "resume": True, "seed": int(config["seed"]),
                                 "distribute": "ddp" if distributed.is_distributed() else None}
+    started = time.perf_counter()
     if config.get("augment"):
         _fit_augmented(model, x, y, config, fit_args)
     else:
@@ -156,7 +175,10 @@ def cmd_train(args: argparse.Namespace) -> None:
                   validation_split=float(config["validation_split"]), **fit_args)
     if not main_process:
         return
-    loss, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=512, verbose=0)
+    loss, accuracy = model.evaluate(data.x_test, _test_labels(config, data), batch_size=512,
+                                    verbose=0)
+    print(f"training time {time.perf_counter() - started:.0f} s "
+          f"({mixed_precision.global_policy().name})")
     store.finish(run_id, test_loss=loss, test_accuracy=accuracy)
     print(f"test loss {loss:.4f}")
     print(f"test accuracy {accuracy:.4f}")
@@ -169,13 +191,39 @@ def _train_run(store: Any, args: argparse.Namespace) -> tuple[dict, str]:
     if args.resume:
         record = _get_run(store, args.resume)
         return record.config, record.id
-    config = {"model": args.model, "data": args.data, "epochs": args.epochs,
-              "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
+    recipe = _recipe(args.recipe) if args.recipe else None
+    if recipe and (args.augment or args.lr is not None):
+        raise CommandError("--recipe brings its own augmentation and learning-rate schedule; "
+                           "drop --augment and --lr")
+    model = f"recipe:{recipe.name}" if recipe else args.model
+    config = {"model": model, "recipe": recipe and recipe.name, "data": args.data,
+              "epochs": args.epochs or (recipe.epochs if recipe else 5),
+              "batch_size": args.batch_size or (recipe.batch_size if recipe else 128),
+              "optimizer": args.optimizer, "lr": args.lr,
               "validation_split": args.validation_split, "augment": args.augment,
               "seed": args.seed, "limit": args.limit}
-    run_id = store.create(args.name or f"{args.model}-{Path(args.data).name}",
-                          model=args.model, dataset=args.data, config=config)
+    name = args.name or f"{recipe.name if recipe else args.model}-{Path(args.data).name}"
+    run_id = store.create(name, model=model, dataset=args.data, config=config)
     return config, run_id
+
+
+def _test_labels(config: dict, data: Any) -> np.ndarray:
+    """The test labels as the run's loss wants them: one-hot for a recipe (its loss smooths
+    one-hot labels), integers otherwise."""
+    if not config.get("recipe"):
+        return data.y_test
+    from cnnlab.utils import to_categorical
+
+    return to_categorical(data.y_test, data.classes)
+
+
+def _recipe(name: str) -> Any:
+    from cnnlab.zoo.recipes import get_recipe
+
+    try:
+        return get_recipe(name)
+    except ValueError as err:
+        raise CommandError(f"--recipe: {err}") from None
 
 
 def _fit_augmented(model: Any, x: np.ndarray, y: np.ndarray, config: dict,
@@ -221,7 +269,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
     record, model = _run_model(args.run)
     data = load_dataset(record.config["data"])
-    loss, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=512, verbose=0)
+    loss, accuracy = model.evaluate(data.x_test, _test_labels(record.config, data),
+                                    batch_size=512, verbose=0)
     RunStore().finish(record.id, record.status if record.status != "running" else "finished",
                       test_loss=loss, test_accuracy=accuracy)
     print(f"run {record.id}: test loss {loss:.4f}, test accuracy {accuracy:.4f}")

@@ -66,6 +66,18 @@ def autocast(device: torch.device) -> Iterator[None]:
         yield
 
 
+def native_bfloat16(device: torch.device | str = "cpu") -> bool:
+    """Whether ``device`` computes bfloat16 in hardware: CUDA with bf16 support, or a CPU with
+    AVX-512-BF16 or AMX. Elsewhere bf16 is emulated and slower than float32."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private, hence getattr
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
 class LossScaler:
     """Dynamic loss scaling for float16 training (see module docstring)."""
 
@@ -91,4 +103,5 @@ class LossScaler:
         return True
 
 
-__all__ = ["LossScaler", "Policy", "autocast", "global_policy", "set_global_policy"]
+__all__ = ["LossScaler", "Policy", "autocast", "global_policy", "native_bfloat16",
+           "set_global_policy"]

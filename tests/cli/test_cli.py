@@ -1,6 +1,7 @@
 """The ``cnnlab`` command, run as users run it: a subprocess of ``python -m cnnlab``."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,28 @@ def test_report_command_writes_html(trained):
     out = cnnlab(home, "report", run_id).stdout
     path = Path(out.strip().split("report: ")[-1])
     assert path.exists() and "<section id=\"gradcam\">" in path.read_text()
+
+
+def test_train_with_a_recipe_records_it_and_evaluates(tmp_path):
+    out = cnnlab(tmp_path, "train", "--recipe", "fast", "--data", "digits", "--epochs", "1",
+                 "--limit", "256", "--no-report").stdout
+    run_id = out.splitlines()[0].split()[1].rstrip(":")
+    assert "Epoch 1/1" in out and "training time" in out
+    assert re.search(r"\((float32|mixed_bfloat16)\)", out)
+    from cnnlab.runs.store import RunStore
+
+    config = RunStore(tmp_path / "runs" / "cnnlab.db").get(run_id).config
+    assert config["recipe"] == "fast" and config["model"] == "recipe:fast"
+    assert config["batch_size"] == 128 and config["epochs"] == 1
+    evaluated = cnnlab(tmp_path, "evaluate", run_id).stdout  # one-hot test labels
+    assert f"run {run_id}: test loss" in evaluated
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--recipe", "slow"], "--recipe: unknown recipe 'slow'"),
+    (["--recipe", "fast", "--augment"], "drop --augment and --lr"),
+])
+def test_bad_recipe_arguments_are_one_line_errors(tmp_path, args, message):
+    done = cnnlab(tmp_path, "train", "--data", "digits", *args, ok=False)
+    assert done.returncode == 1 and message in done.stderr
+    assert "Traceback" not in done.stderr

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cnnlab import losses, optimizers
+from cnnlab import losses, mixed_precision, optimizers
 from cnnlab.layers import (
     Activation,
     Add,
@@ -94,6 +94,13 @@ class Recipe:
     weight_decay: float
     label_smoothing: float
     policy: str = "mixed_bfloat16"
+
+    def policy_for(self, device: Any = "cpu") -> str:
+        """The dtype policy to train with on ``device``: :attr:`policy`, unless it asks for
+        bf16 and the device lacks native bf16 (then ``'float32'``, which is faster there)."""
+        if self.policy == "mixed_bfloat16" and not mixed_precision.native_bfloat16(device):
+            return "float32"
+        return self.policy
 
     def compile(self, model: Any, steps_per_epoch: int) -> None:
         """AdamW, warm-up over the first 20 % of steps to ``peak_lr`` then cosine decay to 0;
