@@ -1,7 +1,8 @@
 """Training and prediction speed: cnnlab vs a hand-written PyTorch loop vs Keras 3.
 
 Trains the same networks from the same initial weights on the same batches for a fixed number
-of steps, each implementation in its own fresh process, interleaved A/B/A/B over the rounds:
+of steps, each implementation in its own fresh process, interleaved over the rounds (the order
+rotated by one each round, so that no implementation always runs first):
 
 - ``cnnlab``: ``model.fit(x, y, batch_size, epochs=1, shuffle=False, verbose=0)``;
 - ``pytorch``: an idiomatic PyTorch loop (channels_last, torch.optim) — the reference;
@@ -244,7 +245,8 @@ def main() -> None:
             weights = Path(folder) / f"{net.name}_weights.npz"
             info = write_initial_weights(net, weights)
             for round_ in range(args.rounds):
-                for impl in impls:
+                shift = round_ % len(impls)  # rotate the order: no impl always runs first
+                for impl in impls[shift:] + impls[:shift]:
                     job = {"net": net.name, "impl": impl, "round": round_, "data": folder,
                            "weights": str(weights), "dataset": net.dataset,
                            "batch_size": net.batch_size, "steps": args.steps,

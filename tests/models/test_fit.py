@@ -11,6 +11,7 @@ losses; plain ``metrics`` ignore ``sample_weight``/``class_weight``).
 
 import os
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -480,3 +481,84 @@ def test_terminate_on_nan_stops_within_the_epoch(capsys):
                         callbacks=[TerminateOnNaN()])
     assert history.epoch == [0]
     assert "Batch 0: Invalid loss, terminating training" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------ read-ahead of generator sources
+def prefetch_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("cnnlab-prefetch")]
+
+
+class ThreadNoting:
+    """An endless generator of id batches that notes the thread producing each batch."""
+
+    def __init__(self, x, y, batch_size):
+        self.items, self.threads, self.produced = endless(x, y, batch_size), [], 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        self.threads.append(threading.current_thread().name)
+        self.produced += 1
+        return next(self.items)
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_generator_batches_come_from_a_background_thread_in_order(workers):
+    x, y = id_data(10)
+    model = recorder_model()
+    source = ThreadNoting(x, y, 4)
+    model.fit(source, steps_per_epoch=2, epochs=2, workers=workers, max_queue_size=3,
+              verbose=0)
+    # the read-ahead of epoch 1 is not lost: epoch 2 continues where epoch 1 stopped
+    assert seen(model) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9], [0, 1, 2, 3]]
+    if workers:
+        assert set(source.threads) == {"cnnlab-prefetch"}
+        assert 4 <= source.produced <= 4 + 3 + 1  # at most max_queue_size (+1 in hand) ahead
+    else:
+        assert set(source.threads) == {threading.current_thread().name}
+        assert source.produced == 4
+    assert prefetch_threads() == []  # fit joined its threads
+
+
+def test_a_sequence_read_by_two_workers_trains_exactly_like_one():
+    x, y = id_data(9)
+    runs = []
+    for workers in (0, 2):
+        model = recorder_model(lr=0.1)
+        model.set_weights([np.full((2, 3), 0.1, np.float32), np.zeros(3, np.float32)])
+        model.fit(IdSequence(x, y, 2), epochs=2, workers=workers, verbose=0)
+        runs.append((seen(model), model.get_weights()))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_error_in_the_generator_reaches_fit_and_stops_the_threads():
+    x, y = id_data(8)
+
+    def failing():
+        yield x[:4], y[:4]
+        raise OSError("disk gone")
+
+    model = recorder_model()
+    with pytest.raises(OSError, match="disk gone"):
+        model.fit(failing(), steps_per_epoch=2, verbose=0)
+    assert prefetch_threads() == []
+
+
+def test_bad_data_from_a_generator_leaves_no_thread_behind():
+    model = Sequential([Dense(3, input_shape=(2,))])
+    model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="expected input of shape"):
+        model.fit(endless(np.ones((4, 5), "float32"), np.ones((4, 3), "float32"), 2),
+                  steps_per_epoch=2, verbose=0)
+    assert prefetch_threads() == []
+
+
+@pytest.mark.parametrize("name, value", [("workers", -1), ("workers", 1.5),
+                                         ("max_queue_size", 0)])
+def test_bad_read_ahead_arguments(name, value):
+    x, y = id_data(4)
+    with pytest.raises(ValueError, match=f"`{name}` must be an int"):
+        recorder_model().fit(endless(x, y, 2), steps_per_epoch=1, verbose=0, **{name: value})

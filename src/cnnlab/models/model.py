@@ -270,6 +270,11 @@ class Model(Layer):
         losses; ``class_weight``/``sample_weight`` weight the loss (and ``weighted_metrics``),
         not ``metrics``. ``seed`` (cnnlab extra) fixes the shuffling order. The data is
         checked against the model before the first step (input shapes, labels vs the loss).
+        A generator's / ``Sequence``'s batches are prepared ahead on background threads while
+        the model trains (at most ``max_queue_size``; ``workers`` threads for a ``Sequence``,
+        one for a generator; ``workers=0``: in the training thread). Unlike Keras,
+        ``use_multiprocessing=True`` still uses threads: the batch work (augmentation) is torch
+        ops that release the GIL, and threads need no pickling of the data.
 
         cnnlab extras: ``run='name'`` records the run in the SQLite run store
         (``runs/cnnlab.db``) with a checkpoint every epoch (``runs/<id>/checkpoint.cnnlab``);
@@ -299,90 +304,98 @@ class Model(Layer):
                 or not 0.0 <= validation_split < 1.0:
             raise ValueError(f"fit: `validation_split` must be a fraction in [0, 1), got "
                              f"{validation_split!r}")
-        train = self._source(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle),
-                             steps=steps_per_epoch)
-        val = None
-        if validation_split and validation_data is None:
-            if not isinstance(train, ArrayData):
-                raise ValueError("fit: `validation_split` needs array data; with a generator "
-                                 "pass `validation_data`")
-            train, val = train.split(validation_split)
-        elif validation_data is not None:
-            val = self._validation_source(validation_data, validation_batch_size or batch_size,
-                                          validation_steps)
-        if resume and run is None:
-            raise ValueError("fit: resume=True needs run='<name or id>' to know what to resume")
-        if (run is not None or distribute) and seed is None:
-            # a recorded data order makes resume exact; processes share process 0's order
-            seed = int(torch.randint(0, 2**62, ()))
-        generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        self._prepare_from(train)
-        self._check_data(train, "fit")
-        if val is not None:
-            self._check_data(val, "fit (validation data)")
-        if not self.trainable_weights:
-            warnings.warn(f"{self.owner} has no trainable weights (all layers are frozen): fit "
-                          f"reports the loss but updates nothing", stacklevel=2)
-        table = self._class_weight_table(class_weight)
-        recorder = None
-        if run is not None and distributed.is_main_process():
-            from cnnlab.runs.recorder import start_run
-
-            recorder, start = start_run(self, run, resume, generator, {
-                "epochs": epochs, "batch_size": batch_size, "seed": seed,
-                "optimizer": type(self.optimizer).__name__, "params": self.count_params()})
-            initial_epoch = initial_epoch if start is None else start
-            callbacks = [*(callbacks or []), recorder]
-            self.run_id = recorder.run_id
-        if distribute:
-            initial_epoch = distributed.sync_from_main(self, generator, initial_epoch)
-            train = distributed.shard(train)
-            val = None if val is None else distributed.shard(val, training=False)
-            callbacks = distributed.local_callbacks(callbacks)
-            object.__setattr__(self, "_parallel", distributed.wrap_model(self, train))
-        cbs = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
-                           epochs=epochs, steps=train.num_batches, verbose=verbose)
-        self.history = cbs.history
-        self.stop_training = False
-        logs: dict = {}
-        cbs.on_train_begin()
+        ahead = {"max_queue_size": max_queue_size, "workers": workers}
+        train = val = None
         try:
-            for epoch in range(initial_epoch, epochs):
-                cbs.on_epoch_begin(epoch)
-                logs = loop.train_epoch(self, train, cbs, generator, table)
-                if distribute:
-                    logs = distributed.reduce_metrics(self.objectives)
-                if val is not None and validate_after(epoch + 1):
-                    val_logs = loop.test_epoch(self, val, None, prefix="val_")
+            train = self._source(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle),
+                                 steps=steps_per_epoch, **ahead)
+            val = None
+            if validation_split and validation_data is None:
+                if not isinstance(train, ArrayData):
+                    raise ValueError("fit: `validation_split` needs array data; with a generator "
+                                     "pass `validation_data`")
+                train, val = train.split(validation_split)
+            elif validation_data is not None:
+                val = self._validation_source(validation_data, validation_batch_size or batch_size,
+                                              validation_steps, **ahead)
+            if resume and run is None:
+                raise ValueError("fit: resume=True needs run='<name or id>' to know what to resume")
+            if (run is not None or distribute) and seed is None:
+                # a recorded data order makes resume exact; processes share process 0's order
+                seed = int(torch.randint(0, 2**62, ()))
+            generator = torch.Generator().manual_seed(seed) if seed is not None else None
+            self._prepare_from(train)
+            self._check_data(train, "fit")
+            if val is not None:
+                self._check_data(val, "fit (validation data)")
+            if not self.trainable_weights:
+                warnings.warn(f"{self.owner} has no trainable weights (all layers are frozen): fit "
+                              f"reports the loss but updates nothing", stacklevel=2)
+            table = self._class_weight_table(class_weight)
+            recorder = None
+            if run is not None and distributed.is_main_process():
+                from cnnlab.runs.recorder import start_run
+
+                recorder, start = start_run(self, run, resume, generator, {
+                    "epochs": epochs, "batch_size": batch_size, "seed": seed,
+                    "optimizer": type(self.optimizer).__name__, "params": self.count_params()})
+                initial_epoch = initial_epoch if start is None else start
+                callbacks = [*(callbacks or []), recorder]
+                self.run_id = recorder.run_id
+            if distribute:
+                initial_epoch = distributed.sync_from_main(self, generator, initial_epoch)
+                train = distributed.shard(train)
+                val = None if val is None else distributed.shard(val, training=False)
+                callbacks = distributed.local_callbacks(callbacks)
+                object.__setattr__(self, "_parallel", distributed.wrap_model(self, train))
+            cbs = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
+                               epochs=epochs, steps=train.num_batches, verbose=verbose)
+            self.history = cbs.history
+            self.stop_training = False
+            logs: dict = {}
+            cbs.on_train_begin()
+            try:
+                for epoch in range(initial_epoch, epochs):
+                    cbs.on_epoch_begin(epoch)
+                    logs = loop.train_epoch(self, train, cbs, generator, table)
                     if distribute:
-                        val_logs = distributed.reduce_metrics(self.objectives, "val_")
-                    logs.update(val_logs)
-                cbs.on_epoch_end(epoch, logs)
-                if self.stop_training:
-                    break
-        except BaseException as err:
+                        logs = distributed.reduce_metrics(self.objectives)
+                    if val is not None and validate_after(epoch + 1):
+                        val_logs = loop.test_epoch(self, val, None, prefix="val_")
+                        if distribute:
+                            val_logs = distributed.reduce_metrics(self.objectives, "val_")
+                        logs.update(val_logs)
+                    cbs.on_epoch_end(epoch, logs)
+                    if self.stop_training:
+                        break
+            except BaseException as err:
+                if recorder is not None:
+                    stopped = isinstance(err, KeyboardInterrupt)
+                    recorder.store.finish(recorder.run_id, "stopped" if stopped else "failed",
+                                          error=None if stopped else repr(err))
+                raise
+            finally:
+                object.__setattr__(self, "_parallel", None)
+            self.eval()
+            cbs.on_train_end(logs)
             if recorder is not None:
-                stopped = isinstance(err, KeyboardInterrupt)
-                recorder.store.finish(recorder.run_id, "stopped" if stopped else "failed",
-                                      error=None if stopped else repr(err))
-            raise
-        finally:
-            object.__setattr__(self, "_parallel", None)
-        self.eval()
-        cbs.on_train_end(logs)
-        if recorder is not None:
-            recorder.store.finish(recorder.run_id)
-        return self.history
+                recorder.store.finish(recorder.run_id)
+            return self.history
+        finally:  # stop the read-ahead threads of generator sources
+            for source in (train, val):
+                if source is not None and hasattr(source, "close"):
+                    source.close()
 
     def _source(self, x: Any, y: Any = None, sample_weight: Any = None, *,
                 batch_size: int | None, shuffle: bool = False, steps: int | None = None,
-                what: str = "x") -> ArrayData | StreamData:
+                what: str = "x", **ahead: int) -> ArrayData | StreamData:
         """The batch source for ``x``/``y``; dicts keyed by input/output names become lists
-        in the model's order (as Keras accepts them)."""
+        in the model's order (as Keras accepts them). ``ahead``: ``max_queue_size`` and
+        ``workers`` of a stream's read-ahead threads."""
         x = _in_order(x, self.input_names, f"`{what}`", "input")
         y = _in_order(y, self.output_names, "`y`", "output")
         return make_source(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
-                           steps=steps, what=what)
+                           steps=steps, what=what, **ahead)
 
     def _one_batch(self, x: Any, y: Any = None, sample_weight: Any = None) -> ArrayData:
         """All of ``x`` as a single batch (for the ``*_on_batch`` methods)."""
@@ -401,11 +414,11 @@ class Model(Layer):
         else:
             self._prepare(None)
 
-    def _validation_source(self, data: Any, batch_size: int | None,
-                           steps: int | None) -> ArrayData | StreamData:
+    def _validation_source(self, data: Any, batch_size: int | None, steps: int | None,
+                           **ahead: int) -> ArrayData | StreamData:
         if is_stream(data):
             return make_source(data, batch_size=batch_size, steps=steps,
-                               what="validation_data")
+                               what="validation_data", **ahead)
         if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
             raise ValueError("fit: `validation_data` must be (x_val, y_val), (x_val, y_val, "
                              "sample_weight) or a generator")
@@ -448,15 +461,19 @@ class Model(Layer):
                  return_dict: bool = False) -> float | list[float] | dict[str, float]:
         """Loss and metrics on the data: a float (loss only), a list, or a dict."""
         self._require_compiled("evaluate")
-        source = self._source(x, y, sample_weight, batch_size=batch_size, steps=steps)
+        source = self._source(x, y, sample_weight, batch_size=batch_size, steps=steps,
+                              max_queue_size=max_queue_size, workers=workers)
         verbose = _verbosity(verbose, "evaluate")
-        self._prepare_from(source)
-        self._check_data(source, "evaluate")
-        cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0,
-                           steps=source.num_batches, verbose=verbose, epochs=1)
-        cbs.on_test_begin()
-        logs = loop.test_epoch(self, source, cbs)
-        cbs.on_test_end(logs)
+        try:
+            self._prepare_from(source)
+            self._check_data(source, "evaluate")
+            cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0,
+                               steps=source.num_batches, verbose=verbose, epochs=1)
+            cbs.on_test_begin()
+            logs = loop.test_epoch(self, source, cbs)
+            cbs.on_test_end(logs)
+        finally:
+            source.close()
         if return_dict:
             return logs
         values = list(logs.values())
@@ -468,17 +485,21 @@ class Model(Layer):
                 use_multiprocessing: bool = False) -> np.ndarray | list[np.ndarray]:
         """Model outputs as NumPy arrays (a list for several outputs); batch size 32."""
         verbose = _verbosity(verbose, "predict")
-        source = self._source(x, batch_size=batch_size, steps=steps)
-        if isinstance(source, ArrayData) and not self.built:
-            self._build_from_data(source.x)
-        if self.built:
-            self._check_data(source, "predict", targets=False)
-        cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0,
-                           steps=source.num_batches,
-                           verbose=0 if source.num_batches == 1 else verbose, epochs=1)
-        cbs.on_predict_begin()
-        outputs = loop.predict_all(self, source, cbs)
-        cbs.on_predict_end()
+        source = self._source(x, batch_size=batch_size, steps=steps,
+                              max_queue_size=max_queue_size, workers=workers)
+        try:
+            if isinstance(source, ArrayData) and not self.built:
+                self._build_from_data(source.x)
+            if self.built:
+                self._check_data(source, "predict", targets=False)
+            cbs = CallbackList(callbacks, model=self, add_progbar=verbose != 0,
+                               steps=source.num_batches,
+                               verbose=0 if source.num_batches == 1 else verbose, epochs=1)
+            cbs.on_predict_begin()
+            outputs = loop.predict_all(self, source, cbs)
+            cbs.on_predict_end()
+        finally:
+            source.close()
         arrays = [o.numpy() for o in outputs]
         return arrays if len(arrays) > 1 else arrays[0]
 

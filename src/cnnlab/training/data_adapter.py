@@ -8,6 +8,7 @@ targets may be single arrays or lists/tuples of arrays (multi-input/output model
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from collections.abc import Iterator
@@ -116,6 +117,9 @@ class ArrayData:
         check_finite(self.x, "x")
         self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
 
+    def close(self) -> None:
+        """Nothing to release (arrays have no read-ahead thread; see StreamData.close)."""
+
     @property
     def num_batches(self) -> int:
         return math.ceil(self.n / self.batch_size)
@@ -185,10 +189,17 @@ class StreamData:
     consumed across epochs (it is not restarted), as Keras does; an iterable such as a
     ``DataLoader`` is restarted when it runs out. ``peek()`` reads the first batch (to build
     a model) without losing it.
+
+    Batches are produced ahead on background threads (:class:`cnnlab.data.Prefetcher`), at
+    most ``max_queue_size`` of them: a ``Sequence`` (or ``flow`` iterator) by ``workers``
+    threads, an iterator by one thread whose read-ahead carries over to the next epoch.
+    ``workers=0`` reads them in the training thread. Call :meth:`close` when done.
     """
 
-    def __init__(self, source: Any, steps: int | None = None, what: str = "the generator"):
+    def __init__(self, source: Any, steps: int | None = None, what: str = "the generator",
+                 max_queue_size: int = 10, workers: int = 1):
         self.source, self.steps, self.what = source, steps, what
+        self.max_queue_size, self.workers = max_queue_size, workers
         self.is_sequence = hasattr(source, "__getitem__") and hasattr(source, "__len__") \
             and not isinstance(source, (list, tuple, np.ndarray, torch.Tensor))
         self.restartable = self.is_sequence or (hasattr(source, "__iter__")
@@ -219,15 +230,16 @@ class StreamData:
 
     def batches(self, generator: torch.Generator | None = None) -> Iterator[Batch]:
         if self.is_sequence:
-            count = self.steps or len(self.source)
-            for i in range(count):
-                yield unpack(self.source[i % len(self.source)], self.what)
+            items = _Cycled(self.source, self.steps or len(self.source))
+            with contextlib.closing(self._ahead(items)) as ahead:
+                for item in ahead:
+                    yield unpack(item, self.what)
             if hasattr(self.source, "on_epoch_end"):
                 self.source.on_epoch_end()
             return
         if self.steps is None:
             if self.restartable and not self._pending:
-                self._iterator = iter(self.source)
+                self._open()
             produced = 0
             while True:
                 try:
@@ -254,14 +266,54 @@ class StreamData:
         if self._pending:
             return self._pending.pop()
         if self._iterator is None:
-            self._iterator = iter(self.source)
+            self._open()
         try:
             return next(self._iterator)
         except StopIteration:
             if not restart:
                 raise
-            self._iterator = iter(self.source)
+            self._open()
             return next(self._iterator)
+
+    def _open(self) -> None:
+        """Start a pass over the source (ending the previous one's read-ahead thread)."""
+        self.close()
+        self._iterator = self._ahead(iter(self.source))
+
+    def _ahead(self, items: Any) -> Iterator:
+        """A closable iterator over ``items``; closing it never closes the user's source."""
+        if self.workers == 0:
+            return _in_this_thread(items)
+        from cnnlab.data.prefetch import Prefetcher  # data sits above training in the layers
+
+        return iter(Prefetcher(items, self.max_queue_size, self.workers))
+
+    def close(self) -> None:
+        """Stop the read-ahead thread, if any (items it read ahead are dropped)."""
+        if self._iterator is not None and hasattr(self._iterator, "close"):
+            self._iterator.close()
+        self._iterator = None
+
+
+def _in_this_thread(items: Any) -> Iterator:
+    for item in items:  # noqa: UP028 -- ``yield from`` would close ``items`` with this
+        yield item
+
+
+class _Cycled:
+    """``count`` items ``source[i % len(source)]``: an epoch of a ``Sequence``, indexable."""
+
+    def __init__(self, source: Any, count: int):
+        self.source, self.count = source, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: int) -> Any:
+        return self.source[index % len(self.source)]
+
+    def __iter__(self) -> Iterator:
+        return (self[index] for index in range(self.count))
 
 
 def is_stream(x: Any) -> bool:
@@ -272,15 +324,20 @@ def is_stream(x: Any) -> bool:
 
 
 def make_source(x: Any, y: Any = None, sample_weight: Any = None, *, batch_size: int | None,
-                shuffle: bool = False, steps: int | None = None,
-                what: str = "x") -> ArrayData | StreamData:
-    """Choose the adapter for ``x`` and check the arguments that do not fit it."""
+                shuffle: bool = False, steps: int | None = None, what: str = "x",
+                max_queue_size: int = 10, workers: int = 1) -> ArrayData | StreamData:
+    """Choose the adapter for ``x`` and check the arguments that do not fit it
+    (``max_queue_size``/``workers``: the read-ahead of a stream, see :class:`StreamData`)."""
     if is_stream(x):
         if y is not None:
             raise ValueError(f"`y` must not be given when `{what}` is a generator, Sequence or "
                              f"DataLoader (it yields the targets), got y of type "
                              f"{type(y).__name__}")
-        return StreamData(x, steps, what=f"`{what}` ({type(x).__name__})")
+        for name, value, low in (("max_queue_size", max_queue_size, 1), ("workers", workers, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"`{name}` must be an int >= {low}, got {value!r}")
+        return StreamData(x, steps, what=f"`{what}` ({type(x).__name__})",
+                          max_queue_size=max_queue_size, workers=workers)
     if x is None:
         raise ValueError(f"`{what}` is required: pass arrays or a generator of batches")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
