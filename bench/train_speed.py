@@ -175,6 +175,34 @@ def table(net: _nets.Net, info: dict[str, Any], rows: dict[str, dict[str, Any]])
     return head + "\n".join(lines)
 
 
+def best_settings_text(summaries: dict[str, Any]) -> str:
+    """Per network: cnnlab's fastest setting against the fastest Keras backend (epoch time),
+    and cnnlab's best ``predict`` against Keras on TensorFlow's (the issue-5 targets)."""
+    lines = ["| network | cnnlab best (s/epoch) | Keras best (s/epoch) | ratio (target <= 0.5) "
+             "| cnnlab best predict (images/s) | Keras-TF predict | ratio (target >= 1) |",
+             "|---|---|---|--:|---|--:|--:|"]
+    for name, summary in summaries.items():
+        rows = {k: v for k, v in summary["rows"].items() if "error" not in v}
+        ours = {k: v for k, v in rows.items() if k.startswith("cnnlab")}
+        theirs = {k: v for k, v in rows.items() if k.startswith("keras")}
+        if not ours or not theirs:
+            continue
+        train = min(ours, key=lambda k: ours[k]["seconds_per_epoch"])
+        keras = min(theirs, key=lambda k: theirs[k]["seconds_per_epoch"])
+        predict = max(ours, key=lambda k: ours[k]["predict_images_per_second"])
+        tf = theirs.get("keras-tensorflow")
+        tf_text, tf_ratio = ("—", "—") if tf is None else (
+            f"{tf['predict_images_per_second']:,.0f}",
+            f"{ours[predict]['predict_images_per_second'] / tf['predict_images_per_second']:.2f}")
+        lines.append(
+            f"| {name} | {train} {ours[train]['seconds_per_epoch']:.1f} | {keras} "
+            f"{theirs[keras]['seconds_per_epoch']:.1f} | "
+            f"{ours[train]['seconds_per_epoch'] / theirs[keras]['seconds_per_epoch']:.2f} | "
+            f"{predict} {ours[predict]['predict_images_per_second']:,.0f} | {tf_text} | "
+            f"{tf_ratio} |")
+    return "\n".join(lines)
+
+
 def environment_text(env: dict[str, Any]) -> str:
     """The run's conditions as Markdown bullet points (for bench/README.md)."""
     m = env["machine"] or {}
@@ -272,6 +300,7 @@ def main() -> None:
                                  if r["impl"] == impl and "versions" in r), None)
                      for impl in impls},
     }
+    print(best_settings_text(summaries) + "\n")
     print(environment_text(environment))
     if args.json:
         args.json.write_text(json.dumps({"environment": environment, "summaries": summaries,
