@@ -29,6 +29,35 @@ def nchw(x: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(x).permute(0, 3, 1, 2)
 
 
+def train_pass(net: torch.nn.Module, optimizer: torch.optim.Optimizer, x: np.ndarray,
+               y: np.ndarray, batch: int) -> tuple[float, float]:
+    """One pass over ``x`` in order: the idiomatic loop; returns mean loss and accuracy."""
+    inputs, labels = nchw(x), torch.from_numpy(y)
+    net.train()
+    total_loss = torch.zeros(())
+    correct = torch.zeros((), dtype=torch.int64)
+    for start in range(0, len(inputs), batch):
+        xb, yb = inputs[start:start + batch], labels[start:start + batch]
+        logits = net(xb)
+        loss = F.cross_entropy(logits, yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            total_loss += loss.detach() * len(xb)
+            correct += (logits.argmax(dim=1) == yb).sum()
+    return float(total_loss) / len(inputs), float(correct) / len(inputs)
+
+
+@torch.inference_mode()
+def predict_all(net: torch.nn.Module, x: np.ndarray) -> np.ndarray:
+    """Softmax outputs for ``x`` in batches of ``PREDICT_BATCH``."""
+    net.eval()
+    inputs, size = nchw(x), _measure.PREDICT_BATCH
+    return torch.cat([F.softmax(net(inputs[i:i + size]), dim=1)
+                      for i in range(0, len(inputs), size)]).numpy()
+
+
 def main() -> None:
     job = _measure.job_from_argv()
     torch.set_num_threads(job["threads"])
@@ -39,28 +68,10 @@ def main() -> None:
     batch = net_spec.batch_size
 
     def fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-        inputs, labels = nchw(x), torch.from_numpy(y)
-        net.train()
-        total_loss = torch.zeros(())
-        correct = torch.zeros((), dtype=torch.int64)
-        for start in range(0, len(inputs), batch):
-            xb, yb = inputs[start:start + batch], labels[start:start + batch]
-            logits = net(xb)
-            loss = F.cross_entropy(logits, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            with torch.no_grad():
-                total_loss += loss.detach() * len(xb)
-                correct += (logits.argmax(dim=1) == yb).sum()
-        return float(total_loss) / len(inputs), float(correct) / len(inputs)
+        return train_pass(net, optimizer, x, y, batch)
 
-    @torch.inference_mode()
     def predict(x: np.ndarray) -> np.ndarray:
-        net.eval()
-        inputs, size = nchw(x), _measure.PREDICT_BATCH
-        return torch.cat([F.softmax(net(inputs[i:i + size]), dim=1)
-                          for i in range(0, len(inputs), size)]).numpy()
+        return predict_all(net, x)
 
     _measure.measure(job, fit, predict, {"torch": torch.__version__},
                      model_source="bench/_torch_nets.py")

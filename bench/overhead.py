@@ -23,19 +23,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent / "src"))
 sys.path.insert(0, str(BENCH))
 
+import _measure  # noqa: E402
 import _nets  # noqa: E402
 import _torch_nets  # noqa: E402
 import _torch_worker  # noqa: E402
 
 import cnnlab  # noqa: E402
 
-PREDICT_IMAGES, PREDICT_BATCH = 5000, 1000
+PREDICT_IMAGES, PREDICT_BATCH = 5000, _measure.PREDICT_BATCH
 
 
 def pair(net: _nets.Net) -> tuple:
@@ -63,26 +63,10 @@ def timings(net: _nets.Net, steps: int, rounds: int) -> dict[str, list[float]]:
     x_test = rng.random((PREDICT_IMAGES, *shape), dtype=np.float32)
 
     def torch_fit() -> None:
-        inputs, labels = torch.from_numpy(x).permute(0, 3, 1, 2), torch.from_numpy(y)
-        module.train()
-        total, correct = torch.zeros(()), torch.zeros((), dtype=torch.int64)
-        for start in range(0, len(inputs), batch):
-            xb, yb = inputs[start:start + batch], labels[start:start + batch]
-            logits = module(xb)
-            loss = F.cross_entropy(logits, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            with torch.no_grad():
-                total += loss.detach() * len(xb)
-                correct += (logits.argmax(dim=1) == yb).sum()
-        float(total), float(correct)
+        _torch_worker.train_pass(module, optimizer, x, y, batch)
 
-    @torch.inference_mode()
     def torch_predict() -> None:
-        module.eval()
-        inputs = torch.from_numpy(x_test).permute(0, 3, 1, 2)
-        torch.cat([module(xb).softmax(dim=1) for xb in inputs.split(PREDICT_BATCH)]).numpy()
+        _torch_worker.predict_all(module, x_test)
 
     sides = {
         "cnnlab_train": lambda: model.fit(x, y, batch_size=batch, shuffle=False, verbose=0),
