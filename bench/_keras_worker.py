@@ -58,7 +58,7 @@ def main() -> None:
     job = _measure.job_from_argv()
     api, versions = load_api(job["impl"], job["threads"])
     net = _nets.NETS[job["net"]]
-    api.utils.set_random_seed(job["round"])
+    api.utils.set_random_seed(job["seed"])
     model, source = _nets.build(net, api)
     set_initial_weights(model, _measure.load_weights(job["weights"]))
     model.compile(optimizer=_nets.optimizer(net, api), loss="sparse_categorical_crossentropy",
@@ -73,7 +73,7 @@ def main() -> None:
     def predict(x: np.ndarray) -> Any:
         return model.predict(x, batch_size=_measure.PREDICT_BATCH, verbose=0)
 
-    _measure.measure(job, fit, predict, versions, model_source=source)
+    _measure.serve(job, fit, predict, versions, model_source=source)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,16 @@
 """The measuring protocol shared by the benchmark workers (no framework imported here).
 
 A worker gets one job (a JSON object on its command line), builds its network with the
-initial weights of the job's weights file, and calls :func:`measure` with two closures:
+initial weights of the job's weights file, and calls :func:`serve` with two closures:
 
 - ``fit(x, y) -> (loss, accuracy)``: one pass over ``x`` in batches of the net's batch size,
   in order (no shuffling), returning the epoch's mean loss and accuracy;
 - ``predict(x)``: outputs for ``x`` in batches of 1000.
 
-:func:`measure` warms up (``warmup`` steps and one prediction batch, not timed), times ``fit``
-on exactly ``steps x batch`` samples (wall-clock and the process's CPU time, which other
-tenants of a busy machine inflate much less) and ``predict`` on the test images, and prints
-one line ``RESULT {json}`` with the figures, the peak RSS of the process, the load average at
-the end and the machine.
+:func:`serve` warms up (``warmup`` steps and one prediction batch, not timed) and then times
+``fit`` on one chunk of ``steps x batch`` samples, or ``predict`` on the test images, each
+time the driver asks (wall-clock and the process's CPU time, which other tenants of a busy
+machine inflate much less).
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ Predict = Callable[[np.ndarray], Any]
 
 def job_from_argv() -> dict[str, Any]:
     """The job: ``net``, ``impl``, ``data`` (folder), ``weights`` (.npz), ``steps``,
-    ``warmup``, ``batch_size``, ``dataset``, ``threads``, ``round``."""
+    ``warmup``, ``batch_size``, ``dataset``, ``threads``, ``seed``."""
     if len(sys.argv) != 2:
         raise SystemExit(f"usage: {sys.argv[0]} '<job as JSON>' (run by bench/train_speed.py)")
     return json.loads(sys.argv[1])
@@ -74,33 +73,59 @@ def machine(threads: int) -> dict[str, Any]:
 
 
 def peak_rss_mb() -> float:
-    """The process's peak resident set size (``ru_maxrss`` is in KiB on Linux)."""
+    """The process's peak resident set size: ``VmHWM`` of ``/proc/self/status`` (the high-water
+    mark of this program's memory since its ``exec``). ``ru_maxrss`` would not do: Linux
+    carries it over ``exec`` from the parent (a forked worker of a driver holding 800 MB of
+    data reports at least 800 MB)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(job: dict[str, Any], fit: Fit, predict: Predict, versions: dict[str, str],
-            **extra: Any) -> None:
-    """Warm up, time ``fit`` and ``predict``, print the ``RESULT`` line."""
+def serve(job: dict[str, Any], fit: Fit, predict: Predict, versions: dict[str, str],
+          **extra: Any) -> None:
+    """Warm up, print ``READY``, then answer the driver's commands on stdin, one per line:
+
+    - ``train <k>``: ``fit`` on chunk ``k`` (batches ``k*steps`` to ``(k+1)*steps - 1`` of the
+      data, in order) -> ``{"seconds", "cpu_seconds", "loss", "accuracy"}``;
+    - ``predict``: ``predict`` on all test images -> ``{"seconds", "images"}``;
+    - ``finish``: -> the peak RSS, load average, versions and machine; then exit.
+
+    Each answer is one line ``RESULT {json}``. The driver keeps every implementation's worker
+    alive and alternates the commands between them, so that they all meet the same machine
+    conditions (``bench/train_speed.py``).
+    """
     x, y, x_test = load_data(job)
     batch, steps, warmup = job["batch_size"], job["steps"], job["warmup"]
     if warmup:
         fit(x[:warmup * batch], y[:warmup * batch])
-    n = steps * batch
-    start, cpu_start = time.perf_counter(), time.process_time()
-    loss, accuracy = fit(x[:n], y[:n])
-    train_seconds = time.perf_counter() - start
-    cpu_seconds = time.process_time() - cpu_start
     predict(x_test[:PREDICT_BATCH])
-    start = time.perf_counter()
-    predict(x_test)
-    predict_seconds = time.perf_counter() - start
-    result = {
-        "net": job["net"], "impl": job["impl"], "round": job["round"], "steps": steps,
-        "batch_size": batch, "train_seconds": train_seconds,
-        "seconds_per_step": train_seconds / steps, "cpu_seconds_per_step": cpu_seconds / steps,
-        "predict_images": len(x_test), "predict_images_per_second": len(x_test) / predict_seconds,
-        "loss": float(loss), "accuracy": float(accuracy), "peak_rss_mb": peak_rss_mb(),
-        "load_average": os.getloadavg(),
-        "versions": versions, "machine": machine(job["threads"]), **extra,
-    }
-    print(RESULT_PREFIX + json.dumps(result), flush=True)
+    reply({"ready": True})
+    n = steps * batch
+    for line in sys.stdin:
+        command, *args = line.split()
+        if command == "train":
+            part = slice(int(args[0]) * n, (int(args[0]) + 1) * n)
+            start, cpu_start = time.perf_counter(), time.process_time()
+            loss, accuracy = fit(x[part], y[part])
+            reply({"seconds": time.perf_counter() - start,
+                   "cpu_seconds": time.process_time() - cpu_start,
+                   "loss": float(loss), "accuracy": float(accuracy)})
+        elif command == "predict":
+            start = time.perf_counter()
+            predict(x_test)
+            reply({"seconds": time.perf_counter() - start, "images": len(x_test)})
+        elif command == "finish":
+            reply({"peak_rss_mb": peak_rss_mb(), "load_average": os.getloadavg(),
+                   "versions": versions, "machine": machine(job["threads"]), **extra})
+            return
+        else:
+            raise SystemExit(f"unknown command {line!r}")
+
+
+def reply(answer: dict[str, Any]) -> None:
+    """One answer line for the driver (anything else a framework prints is ignored)."""
+    print(RESULT_PREFIX + json.dumps(answer), flush=True)

@@ -61,7 +61,7 @@ def predict_all(net: torch.nn.Module, x: np.ndarray) -> np.ndarray:
 def main() -> None:
     job = _measure.job_from_argv()
     torch.set_num_threads(job["threads"])
-    torch.manual_seed(job["round"])
+    torch.manual_seed(job["seed"])
     net_spec = _nets.NETS[job["net"]]
     net = _torch_nets.build(job["net"], _measure.load_weights(job["weights"]))
     optimizer = make_optimizer(net_spec, net.parameters())
@@ -73,7 +73,7 @@ def main() -> None:
     def predict(x: np.ndarray) -> np.ndarray:
         return predict_all(net, x)
 
-    _measure.measure(job, fit, predict, {"torch": torch.__version__},
+    _measure.serve(job, fit, predict, {"torch": torch.__version__},
                      model_source="bench/_torch_nets.py")
 
 

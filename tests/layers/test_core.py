@@ -100,3 +100,17 @@ def test_lambda_runs_in_memory_but_refuses_to_serialize():
 def test_unknown_keyword_names_the_layer():
     with pytest.raises(TypeError, match="Dense: unexpected keyword argument"):
         Dense(3, activaton="relu")
+
+
+def test_build_called_directly_marks_the_layer_built_and_keeps_its_weights():
+    layer = Dense(3)
+    layer.build([None, 4])  # Keras users pass lists too
+    assert layer.built and layer.input_shape == (None, 4) and layer.output_shape == (None, 3)
+    kernel = layer.get_weights()[0].copy()
+    x = np.ones((2, 4), np.float32)
+    y = layer(x).detach().numpy()  # a NumPy batch, as Keras layers take
+    np.testing.assert_array_equal(layer.get_weights()[0], kernel)
+    np.testing.assert_allclose(y, x @ kernel + layer.get_weights()[1], atol=1e-6)
+    with pytest.raises(ValueError, match=r"Dense '.*': expected axis -1 of the input to have "
+                                         r"size 4"):
+        layer(np.ones((2, 5), np.float32))

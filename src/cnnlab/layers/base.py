@@ -14,6 +14,7 @@ a Keras layer called outside ``fit`` does; ``fit`` switches the model to trainin
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -143,10 +144,41 @@ def is_symbolic(structure: Any) -> bool:
     return any(isinstance(leaf, KerasTensor) for leaf in flatten(structure))
 
 
+def _array_as_tensor(leaf: Any) -> Any:
+    """A NumPy array as a tensor (floating point as float32, Keras's default dtype)."""
+    if not isinstance(leaf, np.ndarray):
+        return leaf
+    tensor = torch.from_numpy(np.ascontiguousarray(leaf))
+    return tensor.float() if tensor.is_floating_point() else tensor
+
+
 def _shape_of(leaf: Any) -> Shape:
     if isinstance(leaf, KerasTensor):
         return leaf.shape
     return (None, *tuple(leaf.shape[1:]))
+
+
+def _marking_built(build: Callable) -> Callable:
+    """Wrap a layer's ``build`` so that calling it directly marks the layer built, as Keras
+    does (``layer.build((None, 4))`` then ``layer(x)`` keeps the weights it made)."""
+    @functools.wraps(build)
+    def marking(self: Layer, *args: Any, **kwargs: Any) -> None:
+        outermost = not self.__dict__.get("_in_build", False)  # super().build() inside
+        self.__dict__["_in_build"] = True
+        try:
+            build(self, *args, **kwargs)
+        finally:
+            if outermost:
+                del self.__dict__["_in_build"]
+        if outermost and not self.built:  # models mark themselves
+            input_shape = args[0] if args else kwargs["input_shape"]
+            if isinstance(input_shape, list) and not any(
+                    isinstance(item, (list, tuple)) for item in input_shape):
+                input_shape = tuple(input_shape)  # build([None, 4]) means one input
+            self.built = True
+            self.input_shape_built = input_shape
+            self.output_shape_built = self.compute_output_shape(input_shape)
+    return marking
 
 
 class Layer(torch.nn.Module):
@@ -195,6 +227,11 @@ class Layer(torch.nn.Module):
         else:
             self.batch_input_shape = None
         self.train(False)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _marking_built(cls.__dict__["build"])
 
     # ----------------------------------------------------------------- Keras lifecycle
     def build(self, input_shape: Shape) -> None:
@@ -266,13 +303,33 @@ class Layer(torch.nn.Module):
         inputs = args[0] if args else kwargs.get("inputs")
         if is_symbolic(inputs):
             return self._call_symbolic(inputs, *args[1:], **kwargs)
+        if any(isinstance(leaf, np.ndarray) for leaf in flatten(inputs)):
+            inputs = map_structure(_array_as_tensor, inputs)  # Keras layers take NumPy too
+            if args:
+                args = (inputs, *args[1:])
+            else:
+                kwargs["inputs"] = inputs
         if not self.built:
             self.ensure_built(map_structure(_shape_of, inputs))
-        elif torch.is_tensor(inputs) and self.input_ndim is not None:
-            if inputs.ndim != self.input_ndim:
-                self.check_input_shape((None, *inputs.shape[1:]),
-                                       given=f"a batch of shape {tuple(inputs.shape)}")
+        elif torch.is_tensor(inputs):
+            self._check_batch(inputs)
         return super().__call__(*args, **kwargs)
+
+    def _check_batch(self, inputs: torch.Tensor) -> None:
+        """The rank and the sizes the weights fix, for a batch given to a built layer (a few
+        comparisons: the full check runs only when something does not fit)."""
+        sizes = self.__dict__.get("_fixed_sizes")
+        if sizes is None:
+            shape = self.input_shape_built
+            single = isinstance(shape, tuple) and not (shape and isinstance(shape[0], tuple))
+            sizes = tuple((axis, shape[axis]) for axis in self.fixed_axes()
+                          if shape[axis] is not None) if single else ()
+            self.__dict__["_fixed_sizes"] = sizes
+        wrong_rank = self.input_ndim is not None and inputs.ndim != self.input_ndim
+        if wrong_rank or any(-inputs.ndim <= axis < inputs.ndim and inputs.shape[axis] != size
+                             for axis, size in sizes):
+            self.check_input_shape((None, *inputs.shape[1:]),
+                                   given=f"a batch of shape {tuple(inputs.shape)}")
 
     def forward(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
         if training is None:

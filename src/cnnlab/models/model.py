@@ -135,7 +135,9 @@ class Model(Layer):
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         if self.graph is None:
-            return super().compute_output_shape(input_shape)
+            if self.built and input_shape == self.input_shape_built:
+                return self.output_shape_built
+            return self._dry_run_shape(input_shape)
         shapes = self.graph.output_shapes(input_shape if self._multi_in else [input_shape])
         return shapes if self._multi_out else shapes[0]
 
@@ -243,11 +245,41 @@ class Model(Layer):
         self.build(shapes if isinstance(x, (list, tuple)) else shapes[0])
 
     def build(self, input_shape: Any) -> None:
-        """Build all layers for ``input_shape`` (Keras shape incl. batch)."""
+        """Build all layers for ``input_shape`` (Keras shape incl. batch).
+
+        A functional model is built when it is made. A subclassed model (``call`` written by
+        the user) is built as Keras does it: ``call`` runs once, in inference mode, on a
+        batch of one zero sample of ``input_shape``, which builds every layer it uses."""
         if self.graph is not None:
             return
-        Layer.ensure_built(self, tuple(input_shape) if not isinstance(input_shape, list)
-                           else input_shape)
+        shape = tuple(input_shape) if not isinstance(input_shape, list) else input_shape
+        self.check_input_shape(shape)
+        if not self.built:
+            self.output_shape_built = self._dry_run_shape(shape)
+            self.built = True
+            self.input_shape_built = shape
+
+    def _dry_run_shape(self, input_shape: Any) -> Any:
+        """The output shape(s), batch axis ``None``, of ``call`` on one zero sample."""
+        def zeros(shape: Any) -> torch.Tensor:
+            if any(size is None for size in shape[1:]):
+                raise ValueError(f"{self.owner}: cannot build a subclassed model for an input "
+                                 f"shape with unknown sizes {format_shape(shape[1:])}; call it "
+                                 f"on data instead")
+            return torch.zeros((1, *shape[1:]), device=self.device)
+
+        inputs = ([zeros(s) for s in input_shape] if isinstance(input_shape, list)
+                  else zeros(input_shape))
+        was_training = self.training
+        self.train(False)
+        try:
+            with torch.no_grad():
+                outputs = self.call(inputs, training=False)
+        finally:
+            self.train(was_training)
+        if isinstance(outputs, (list, tuple)):
+            return [(None, *tuple(t.shape[1:])) for t in outputs]
+        return (None, *tuple(outputs.shape[1:]))
 
     # ----------------------------------------------------------------- fit
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
