@@ -75,3 +75,18 @@ def test_fit_builds_from_the_first_batch_and_calls_take_numpy():
 def test_build_with_unknown_sizes_says_so():
     with pytest.raises(ValueError, match=r"'small_net'.*unknown sizes \(None, None, 1\)"):
         SmallNet().build((None, None, None, 1))
+
+
+def test_weights_round_trip_and_saving_the_whole_model_says_how(tmp_path):
+    x, _ = data(4)
+    net = SmallNet()
+    net.build((None, 6, 6, 1))
+    net.save_weights(tmp_path / "net.weights.h5")
+    other = SmallNet()
+    other.build((None, 6, 6, 1))
+    other.load_weights(tmp_path / "net.weights.h5")
+    np.testing.assert_array_equal(other.predict(x, verbose=0), net.predict(x, verbose=0))
+    with pytest.raises(NotImplementedError, match=r"'small_net': a subclassed model.*"
+                                                  r"save_weights\(\)"):
+        net.save(tmp_path / "net.keras")
+    assert not (tmp_path / "net.keras").exists()

@@ -28,6 +28,14 @@ def layer_from_entry(entry: Any) -> Layer:
 
 
 def model_config(model: Any) -> dict:
+    from cnnlab.models.sequential import Sequential
+
+    if model.graph is None and not isinstance(model, Sequential):
+        raise NotImplementedError(
+            f"{model.owner}: a subclassed model's architecture is its Python code, which a "
+            f"config cannot hold. Save the weights with save_weights() and rebuild the model "
+            f"in code, or give {type(model).__name__} get_config() and from_config() as Keras "
+            f"requires")
     if model.graph is None:
         config: dict[str, Any] = {"name": model.name, "trainable": model.trainable,
                                   "layers": [layer_entry(layer) for layer in model.layers]}
