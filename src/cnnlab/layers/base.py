@@ -325,11 +325,13 @@ class Layer(torch.nn.Module):
             sizes = tuple((axis, shape[axis]) for axis in self.fixed_axes()
                           if shape[axis] is not None) if single else ()
             self.__dict__["_fixed_sizes"] = sizes
-        wrong_rank = self.input_ndim is not None and inputs.ndim != self.input_ndim
-        if wrong_rank or any(-inputs.ndim <= axis < inputs.ndim and inputs.shape[axis] != size
-                             for axis, size in sizes):
+        if self.input_ndim is not None and inputs.ndim != self.input_ndim:
             self.check_input_shape((None, *inputs.shape[1:]),
                                    given=f"a batch of shape {tuple(inputs.shape)}")
+        if any(-inputs.ndim <= axis < inputs.ndim and inputs.shape[axis] != size
+               for axis, size in sizes):
+            self.check_input_shape((None, *inputs.shape[1:]),
+                                   given=format_shape(tuple(inputs.shape)))
 
     def forward(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
         if training is None:
