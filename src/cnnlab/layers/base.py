@@ -303,7 +303,8 @@ class Layer(torch.nn.Module):
         inputs = args[0] if args else kwargs.get("inputs")
         if is_symbolic(inputs):
             return self._call_symbolic(inputs, *args[1:], **kwargs)
-        if any(isinstance(leaf, np.ndarray) for leaf in flatten(inputs)):
+        if isinstance(inputs, np.ndarray) or (isinstance(inputs, (list, tuple)) and any(
+                isinstance(leaf, np.ndarray) for leaf in flatten(inputs))):
             inputs = map_structure(_array_as_tensor, inputs)  # Keras layers take NumPy too
             if args:
                 args = (inputs, *args[1:])
