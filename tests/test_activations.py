@@ -166,3 +166,29 @@ def test_serialize_of_alias_gives_canonical_name():
 def test_serialize_rejects_custom_callables():
     with pytest.raises(ValueError, match="Cannot serialize activation"):
         activations.serialize(lambda x: x)
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "elu", "selu", "tanh", "silu", "linear"])
+def test_apply_to_fresh_overwrites_outside_autograd_with_the_same_values(name):
+    fn = activations.get(name)
+    x = torch.linspace(-7.0, 7.0, 57)
+    expected = fn(x.clone())
+    fresh = x.clone()
+    with torch.inference_mode():
+        out = activations.apply_to_fresh(fn, fresh)
+    assert out.data_ptr() == fresh.data_ptr()  # no second buffer
+    torch.testing.assert_close(out, expected)
+
+
+def test_apply_to_fresh_allocates_in_training_and_for_other_activations():
+    x = torch.linspace(-3.0, 3.0, 13, requires_grad=True)
+    y = x * 2.0
+    out = activations.apply_to_fresh(activations.relu, y)
+    assert out.data_ptr() != y.data_ptr()
+    out.sum().backward()  # autograd intact
+    torch.testing.assert_close(x.grad, torch.where(x > 0, 2.0, 0.0))
+    with torch.no_grad():
+        fresh = torch.linspace(-3.0, 3.0, 13)
+        soft = activations.apply_to_fresh(activations.softmax, fresh)
+    assert soft.data_ptr() != fresh.data_ptr()
+    assert soft._keras_logits is fresh  # softmax keeps its logits for the losses

@@ -171,6 +171,28 @@ _ALIASES = {"swish": silu, "hard_swish": hard_silu, "leakyrelu": leaky_relu}
 _LOOKUP = {**_BY_NAME, **_ALIASES}
 
 
+# In-place kernels of the default-argument activations (same values, no new tensor).
+_IN_PLACE: dict[Activation, Activation] = {
+    relu: torch.relu_, relu6: lambda x: F.hardtanh_(x, 0.0, 6.0), elu: F.elu_,
+    selu: torch.selu_, tanh: torch.tanh_, silu: lambda x: F.silu(x, inplace=True),
+    linear: linear,
+}
+
+
+def apply_to_fresh(activation: Activation, x: torch.Tensor) -> torch.Tensor:
+    """``activation(x)`` for an ``x`` the caller has just computed and nobody else holds.
+
+    Outside autograd (``torch.no_grad`` / ``torch.inference_mode``: predict, evaluate) the
+    built-in element-wise activations overwrite ``x`` instead of allocating a second tensor of
+    its size, so a layer's output costs one buffer, as with ``nn.ReLU(inplace=True)``. In
+    training, and for other activations, this is ``activation(x)``.
+    """
+    in_place = _IN_PLACE.get(activation)
+    if in_place is None or torch.is_grad_enabled():
+        return activation(x)
+    return in_place(x)
+
+
 def get(identifier: str | Activation | None) -> Activation:
     """The activation function for a Keras identifier.
 
@@ -207,6 +229,7 @@ def serialize(activation: Activation) -> str:
 
 
 __all__ = [
+    "apply_to_fresh",
     "elu",
     "exponential",
     "gelu",

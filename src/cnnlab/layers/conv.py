@@ -118,7 +118,7 @@ class BaseConv(Layer):
         """Back to the API's data format, then the activation (and its penalty)."""
         if self.data_format == "channels_last":
             y = cu.to_channels_last(y)
-        y = self.activation(y)
+        y = activations.apply_to_fresh(self.activation, y)
         if self.activity_regularizer is not None and training:
             self._activity_penalty = self.activity_regularizer(y) / y.shape[0]
         return y

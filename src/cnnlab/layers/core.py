@@ -130,7 +130,7 @@ class Dense(Layer):
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         if inputs.dtype != self.kernel.dtype:
             inputs = inputs.to(self.kernel.dtype)
-        y = self.activation(F.linear(inputs, self.kernel, self.bias))
+        y = activations.apply_to_fresh(self.activation, F.linear(inputs, self.kernel, self.bias))
         if self.activity_regularizer is not None and training:
             self._activity_penalty = self.activity_regularizer(y) / y.shape[0]
         return y

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnlab import mixed_precision, optimizers
+from cnnlab import allocator, mixed_precision, optimizers
 from cnnlab.device import default_device
 from cnnlab.layers.base import KerasTensor, Layer, format_shape, register
 from cnnlab.models.graph import Graph
@@ -423,7 +423,9 @@ class Model(Layer):
                 what: str = "x", **ahead: int) -> ArrayData | StreamData:
         """The batch source for ``x``/``y``; dicts keyed by input/output names become lists
         in the model's order (as Keras accepts them). ``ahead``: ``max_queue_size`` and
-        ``workers`` of a stream's read-ahead threads."""
+        ``workers`` of a stream's read-ahead threads. The first call also keeps freed
+        activations in the heap between steps (:func:`cnnlab.allocator.tune`)."""
+        allocator.tune()
         x = _in_order(x, self.input_names, f"`{what}`", "input")
         y = _in_order(y, self.output_names, "`y`", "output")
         return make_source(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
