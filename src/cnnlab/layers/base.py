@@ -78,6 +78,18 @@ def format_shape(shape: Sequence) -> str:
     return f"({inner},)" if len(shape) == 1 else f"({inner})"
 
 
+def channel_axis_hint(expected: Sequence, given: Sequence) -> str:
+    """A hint when ``given`` (batch first) is ``expected`` without its last, channel, axis:
+    grayscale images loaded as ``(N, 28, 28)`` for a model that takes ``(N, 28, 28, 1)``."""
+    if len(given) != len(expected) - 1 or expected[-1] not in (1, None):
+        return ""
+    if not all(e is None or g is None or e == g
+               for e, g in zip(expected[1:-1], given[1:], strict=True)):
+        return ""
+    return ("; the data has no channel axis: add one with `x[..., None]` (or "
+            "`x.reshape(-1, *x.shape[1:], 1)`)")
+
+
 @dataclass(frozen=True)
 class WeightLayout:
     """How a weight stored in PyTorch layout maps to Keras layout and back."""
@@ -124,6 +136,15 @@ class Node:
         self.input_tensors = flatten(inputs)
         self.kwargs = kwargs
         self.outputs: list[KerasTensor] = []
+        self.output_structure: Any = None  # what the call returned: one tensor or a list
+
+    def call_kwargs(self, training: bool) -> dict:
+        """The keyword arguments to run this node with: those given at the symbolic call,
+        where an explicit ``training=True|False`` wins over the model's mode (Keras: a base
+        called as ``base(x, training=False)`` stays in inference mode during ``fit``)."""
+        if self.kwargs.get("training") is not None:
+            return self.kwargs
+        return {**self.kwargs, "training": training}
 
 
 def flatten(structure: Any) -> list:
@@ -277,9 +298,12 @@ class Layer(torch.nn.Module):
         rank = len(input_shape)
         if self.input_ndim is not None and rank != self.input_ndim:
             hint = f" {self.dims_hint}" if self.dims_hint else ""
+            missing_channels = ""
+            if rank == self.input_ndim - 1 and self.dims_hint.endswith("C)"):
+                missing_channels = channel_axis_hint((*input_shape, None), input_shape)
             raise ValueError(
                 f"{self.owner}: expected input with {self.input_ndim - 1} dimensions{hint}, "
-                f"got {shown}"
+                f"got {shown}{missing_channels}"
             )
         if rank < self.min_ndim:
             raise ValueError(
@@ -316,6 +340,17 @@ class Layer(torch.nn.Module):
             self._check_batch(inputs)
         return super().__call__(*args, **kwargs)
 
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            # A property whose getter raised AttributeError lands here (Python's rule); run
+            # it again so that its own message (e.g. "has never been called") reaches the user.
+            prop = getattr(type(self), name, None)
+            if isinstance(prop, property) and prop.fget is not None:
+                return prop.fget(self)
+            raise
+
     def _check_batch(self, inputs: torch.Tensor) -> None:
         """The rank and the sizes the weights fix, for a batch given to a built layer (a few
         comparisons: the full check runs only when something does not fit)."""
@@ -351,8 +386,49 @@ class Layer(torch.nn.Module):
         else:
             outputs = KerasTensor(out_shape, node, 0)
         node.outputs = flatten(outputs)
+        node.output_structure = outputs
         self._inbound_nodes.append(node)
         return outputs
+
+    # ----------------------------------------------------------------- graph attributes
+    def _node_at(self, node_index: int, what: str) -> Node:
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"{self.owner} has never been called on a symbolic input, so it has no {what}; "
+                f"give the model an Input (or `input_shape=` on its first layer) first")
+        if not -len(self._inbound_nodes) <= node_index < len(self._inbound_nodes):
+            raise ValueError(f"{self.owner}: node_index {node_index} is out of range; the layer "
+                             f"has {len(self._inbound_nodes)} inbound node(s)")
+        return self._inbound_nodes[node_index]
+
+    def _only_node(self, what: str) -> Node:
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(
+                f"{self.owner} has {len(self._inbound_nodes)} inbound nodes (it is called in "
+                f"several places), so its {what} is ambiguous; use get_{what}_at(node_index)")
+        return self._node_at(0, what)
+
+    def get_input_at(self, node_index: int) -> Any:
+        """The symbolic input(s) of the layer's ``node_index``-th call (Keras 2)."""
+        node = self._node_at(node_index, "input")
+        return node.inputs if node.input_tensors else node.output_structure
+
+    def get_output_at(self, node_index: int) -> Any:
+        """The symbolic output(s) of the layer's ``node_index``-th call (Keras 2)."""
+        return self._node_at(node_index, "output").output_structure
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of the layer's only call (``KerasTensor`` or a list); an
+        ``InputLayer``'s input is its own output, as in Keras."""
+        node = self._only_node("input")
+        return node.inputs if node.input_tensors else node.output_structure
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of the layer's only call: what ``Model(inputs, layer.output)``
+        needs to read an intermediate result (feature maps, Grad-CAM)."""
+        return self._only_node("output").output_structure
 
     # ----------------------------------------------------------------- shapes
     @property

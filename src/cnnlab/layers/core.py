@@ -44,9 +44,10 @@ class InputLayer(Layer):
         name = name or unique_name("input", one_based=True)
         super().__init__(name=name, dtype=dtype, batch_input_shape=batch_shape, **kwargs)
         self.ensure_built(self.batch_input_shape)
-        self.output = KerasTensor(self.batch_input_shape, Node(self, [], {}), 0, name=self.name)
-        self.output.node.outputs = [self.output]
-        self._inbound_nodes.append(self.output.node)
+        node = Node(self, [], {})
+        tensor = KerasTensor(self.batch_input_shape, node, 0, name=self.name)
+        node.outputs, node.output_structure = [tensor], tensor
+        self._inbound_nodes.append(node)
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         return inputs

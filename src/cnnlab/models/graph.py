@@ -84,7 +84,7 @@ class Graph:
             if isinstance(node.layer, InputLayer):
                 continue
             args = map_structure(lambda t: values[id(t)], node.inputs)
-            result = node.layer(args, training=training, **node.kwargs)
+            result = node.layer(args, **node.call_kwargs(training))
             for tensor, value in zip(node.outputs, flatten(result), strict=True):
                 values[id(tensor)] = value
             for tensor_id in self.release_after.get(index, ()):

@@ -16,7 +16,7 @@ import torch
 
 from cnnlab import allocator, mixed_precision, optimizers
 from cnnlab.device import default_device
-from cnnlab.layers.base import KerasTensor, Layer, format_shape, register
+from cnnlab.layers.base import KerasTensor, Layer, channel_axis_hint, format_shape, register
 from cnnlab.models.graph import Graph
 from cnnlab.training import distributed, loop
 from cnnlab.training.callbacks import CallbackList, History
@@ -75,9 +75,11 @@ class Model(Layer):
             raise ValueError(f"{self.owner}: two different layers are named {layer.name!r}; "
                              f"layer names in a model must be unique")
         if hasattr(type(self), layer.name):
-            raise ValueError(f"{self.owner}: a layer cannot be named {layer.name!r} (that is a "
-                             f"Model attribute); choose another name")
-        self.add_module(layer.name, layer)
+            # Keras allows names such as 'output' or 'summary'; the class attribute keeps its
+            # meaning (model.output) and the layer is reached by get_layer(name).
+            self._modules[layer.name] = layer
+        else:
+            self.add_module(layer.name, layer)
 
     @property
     def layers(self) -> list[Layer]:
@@ -99,17 +101,36 @@ class Model(Layer):
         raise ValueError(f"{self.owner}: no layer named {name!r}; layers are "
                          f"{[layer.name for layer in self.layers]}")
 
+    def _symbolic_io(self) -> tuple[list[KerasTensor], list[KerasTensor]]:
+        """The model's own symbolic ``(inputs, outputs)``: its graph's ends."""
+        if self.graph is None:
+            raise AttributeError(
+                f"{self.owner} is a subclassed model: its `call` is Python code, not a graph of "
+                f"symbolic tensors, so it has no inputs/outputs to reuse. Wrap it: "
+                f"`x = Input(shape); model = Model(x, {self.name}(x))`")
+        return self.graph.inputs, self.graph.outputs
+
     @property
     def inputs(self) -> list[KerasTensor]:
-        if self.graph is None:
-            raise AttributeError(f"{self.owner} has no symbolic inputs")
-        return self.graph.inputs
+        """The symbolic inputs (a list), e.g. for ``Model(model.inputs, ...)``."""
+        return list(self._symbolic_io()[0])
 
     @property
     def outputs(self) -> list[KerasTensor]:
-        if self.graph is None:
-            raise AttributeError(f"{self.owner} has no symbolic outputs")
-        return self.graph.outputs
+        """The symbolic outputs (a list)."""
+        return list(self._symbolic_io()[1])
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input: one ``KerasTensor``, or a list for a model with several."""
+        inputs = self.inputs
+        return inputs if getattr(self, "_multi_in", False) else inputs[0]
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output: one ``KerasTensor``, or a list for a model with several."""
+        outputs = self.outputs
+        return outputs if getattr(self, "_multi_out", False) else outputs[0]
 
     @property
     def input_names(self) -> list[str]:
@@ -149,7 +170,8 @@ class Model(Layer):
             return
         if not _shape_fits(expected, input_shape):
             raise ValueError(f"{self.owner}: expected input of shape {format_shape(expected)}, "
-                             f"got {given or format_shape(input_shape)}")
+                             f"got {given or format_shape(input_shape)}"
+                             f"{channel_axis_hint(expected, input_shape)}")
 
     @property
     def device(self) -> torch.device:
@@ -564,7 +586,8 @@ class Model(Layer):
                 if not _shape_fits(shape, tuple(array.shape)):
                     raise ValueError(f"{self.owner}: expected {name} of shape "
                                      f"{format_shape(shape)}, got data of shape "
-                                     f"{tuple(array.shape)}")
+                                     f"{tuple(array.shape)}"
+                                     f"{channel_axis_hint(shape, tuple(array.shape))}")
         if y is not None and self.objectives is not None and self.objectives.ready:
             self._check_targets(y)
 

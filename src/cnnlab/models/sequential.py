@@ -25,6 +25,7 @@ class Sequential(Model):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._stack: list[Layer] = []
         self._declared_input: tuple | None = None
+        self._traced: list[KerasTensor] = []  # the symbolic input, then each layer's output
         if layers is not None and not isinstance(layers, (list, tuple)):
             layers = [layers]
         for layer in layers or []:
@@ -50,6 +51,7 @@ class Sequential(Model):
         if self.built:
             layer.ensure_built(self.output_shape)
             self.output_shape_built = layer.compute_output_shape(self.output_shape)
+            self._traced.append(layer(self._traced[-1]))
         elif self._declared_input is not None:
             shape = self._declared_input
             for existing in self._stack:
@@ -66,6 +68,8 @@ class Sequential(Model):
             raise ValueError(f"{self.owner}: there is no layer to pop")
         layer = self._stack.pop()
         del self._modules[layer.name]
+        if self._traced:
+            layer._inbound_nodes.remove(self._traced.pop().node)
         if self.built:
             shape = self.input_shape_built
             for existing in self._stack:
@@ -99,6 +103,24 @@ class Sequential(Model):
             out = layer.compute_output_shape(out)
         self.built = True
         self.input_shape_built, self.output_shape_built = shape, out
+        self._trace(shape)
+
+    def _trace(self, shape: tuple) -> None:
+        """Call every layer on a symbolic ``Input`` of the built shape, as Keras does, so that
+        ``model.input``/``model.output`` and each ``layer.output`` exist (named
+        ``<first layer>_input``, Keras 2's name)."""
+        x = InputLayer(batch_shape=shape, name=f"{self._stack[0].name}_input").output
+        self._traced = [x]
+        for layer in self._stack:
+            self._traced.append(layer(self._traced[-1]))
+
+    def _symbolic_io(self) -> tuple[list[KerasTensor], list[KerasTensor]]:
+        if not self._traced:
+            raise AttributeError(
+                f"{self.owner} has no symbolic input yet: it is built from the first data it "
+                f"sees. Give the first layer `input_shape=`, start with `Input(shape)`, or call "
+                f"`build((None, ...))`")
+        return self._traced[:1], self._traced[-1:]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = input_shape
