@@ -269,3 +269,12 @@ def test_layers_may_be_named_like_model_attributes():
     np.testing.assert_allclose(model.predict(x, verbose=0),
                                layer_by_layer(models.Sequential(model.layers[1:]), x)[-1],
                                atol=1e-6)
+
+
+def test_a_sequential_starting_with_a_built_base_is_built_at_once():
+    """``Sequential([conv_base, Flatten(), Dense(...)])``, the Keras-2 transfer pattern."""
+    base = models.Sequential([layers.Conv2D(3, 3, input_shape=(7, 7, 2))], name="conv_base")
+    model = models.Sequential([base, layers.Flatten(), layers.Dense(2)])
+    assert model.built and model.output_shape == (None, 2)
+    assert model.count_params() == (3 * 3 * 2 + 1) * 3 + (5 * 5 * 3 + 1) * 2
+    assert model.layers[0].output.shape == (None, 5, 5, 3)

@@ -48,6 +48,9 @@ class Sequential(Model):
                              f"unique names; {layer.name!r} is already in this model")
         if not self._stack and layer.batch_input_shape is not None:
             self._declared_input = layer.batch_input_shape
+        elif not self._stack and isinstance(layer, Model) and layer.built \
+                and isinstance(layer.input_shape_built, tuple):
+            self._declared_input = layer.input_shape_built  # a built base model first
         if self.built:
             layer.ensure_built(self.output_shape)
             self.output_shape_built = layer.compute_output_shape(self.output_shape)
