@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(subst =,_,$(subst /,_,$(TORCH)))
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data browser demo test test-fast lint bench clean
+.PHONY: setup data browser graphviz demo test test-fast lint bench clean
 
 setup: $(STAMP)
 
@@ -35,10 +35,18 @@ browser:
 	    || echo "note: could not install chromium; the browser test will be skipped"; \
 	fi
 
+# Graphviz's dot program for keras.utils.plot_model (its PNG test is skipped without it).
+graphviz:
+	@if ! command -v dot >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  ( $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq graphviz ) \
+	    || echo "note: could not install graphviz; plot_model's image test will be skipped"; \
+	fi
+
 demo: setup data
 	$(VENV)/bin/cnnlab train
 
-test: setup data browser
+test: setup data browser graphviz
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-fast: setup

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 
 from cnnlab.layers.base import clear_session
+from cnnlab.models.function import function, learning_phase
+from cnnlab.optimizers import LearningRateValue
 
 _EPSILON = 1e-7
 
@@ -71,14 +73,54 @@ def count_params(x: Any) -> int:
 
 
 def get_value(x: Any) -> Any:
-    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x
+    """A weight or tensor as a NumPy array; ``optimizer.learning_rate`` (or ``.lr``) as a float;
+    other values unchanged. ``K.get_value(model.optimizer.lr)`` works as in Keras 2."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    if isinstance(x, LearningRateValue):
+        return float(x)
+    return x
+
+
+def set_value(x: Any, value: Any) -> None:
+    """Write ``value`` into ``x`` in place, as Keras's ``K.set_value`` assigns a variable.
+
+    ``x`` is a weight or tensor (``model.layers[0].kernel``, ``model.weights[i]``; ``value``
+    must have its shape, in the same PyTorch layout) or an optimizer's learning rate
+    (``K.set_value(model.optimizer.lr, 0.001)``: sets ``optimizer.learning_rate``).
+    """
+    if isinstance(x, LearningRateValue):
+        x.assign(float(np.asarray(value)))
+        return
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(
+            f"set_value: `x` must be a weight tensor or an optimizer's learning_rate, got "
+            f"{type(x).__name__} {x!r}; a plain number cannot be changed in place (for an "
+            f"optimizer hyper-parameter, assign the attribute instead)")
+    array = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value)
+    if tuple(array.shape) != tuple(x.shape):
+        raise ValueError(f"set_value: `value` must have the shape of `x`, {tuple(x.shape)}, "
+                         f"got shape {tuple(array.shape)}")
+    with torch.no_grad():
+        x.copy_(torch.as_tensor(array, dtype=x.dtype))
+
+
+def batch_get_value(tensors: list) -> list:
+    """``[get_value(t) for t in tensors]``."""
+    return [get_value(t) for t in tensors]
+
+
+def batch_set_value(tuples: list) -> None:
+    """``set_value(x, value)`` for each ``(x, value)`` pair."""
+    for x, value in tuples:
+        set_value(x, value)
 
 
 def set_learning_phase(value: int) -> None:
     """Accepted for Keras-2 programs; cnnlab switches modes in fit/evaluate/predict."""
 
 
-__all__ = ["backend", "clear_session", "count_params", "epsilon", "floatx", "get_value",
-           "image_data_format", "image_dim_ordering", "int_shape", "set_epsilon",
-           "set_floatx", "set_image_data_format", "set_image_dim_ordering",
-           "set_learning_phase"]
+__all__ = ["backend", "batch_get_value", "batch_set_value", "clear_session", "count_params",
+           "epsilon", "floatx", "function", "get_value", "image_data_format", "image_dim_ordering",
+           "int_shape", "learning_phase", "set_epsilon", "set_floatx", "set_image_data_format",
+           "set_image_dim_ordering", "set_learning_phase", "set_value"]

@@ -24,6 +24,7 @@ import inspect
 import math
 import numbers
 import re
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -47,6 +48,31 @@ _OFF_ONLY_KERAS_KEYS = ("use_ema", "loss_scale_factor", "gradient_accumulation_s
 
 class _Default(float):
     """A signature default that ``lr=`` may replace (an explicit ``learning_rate`` may not)."""
+
+
+class LearningRateValue(float):
+    """What ``optimizer.learning_rate`` returns: a float that remembers its optimizer.
+
+    It is a plain number in arithmetic, comparisons and logs, and it lets Keras-2 code write
+    ``K.set_value(model.optimizer.lr, 0.001)`` (see :func:`cnnlab.backend.set_value`) and
+    Keras-3 code ``model.optimizer.learning_rate.assign(0.001)``, as a Keras variable does.
+    Copies and pickles are plain floats (they do not drag the optimizer along).
+    """
+
+    def __new__(cls, value: float, optimizer: Optimizer) -> LearningRateValue:
+        number = super().__new__(cls, value)
+        number.optimizer = optimizer
+        return number
+
+    def assign(self, value: LearningRate) -> None:
+        """Set the optimizer's learning rate (``optimizer.learning_rate = value``)."""
+        self.optimizer.learning_rate = value
+
+    def numpy(self) -> float:
+        return float(self)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        return float, (float(self),)
 
 
 _LR_0_01 = _Default(0.01)
@@ -136,10 +162,10 @@ class Optimizer:
         rate (without the legacy ``decay`` factor). Writing a float sets the base rate."""
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
-            return float(lr(self.iterations))
-        if callable(lr):
-            return float(lr())
-        return lr
+            lr = lr(self.iterations)
+        elif callable(lr):
+            lr = lr()
+        return LearningRateValue(float(lr), self)
 
     @learning_rate.setter
     def learning_rate(self, value: LearningRate) -> None:
@@ -199,6 +225,82 @@ class Optimizer:
                 torch._foreach_mul_(params, 1.0 - lr * self.weight_decay)
         optimizer.step()
         self.iterations += 1
+
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[torch.Tensor | None, torch.Tensor]],
+                        name: str | None = None, **kwargs: Any) -> int:
+        """One update of the given variables with the given gradients, Keras's custom loop::
+
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y, model(x, training=True))
+            grads = tape.gradient(loss, model.trainable_weights)
+            optimizer.apply_gradients(zip(grads, model.trainable_weights))
+
+        The same update as :meth:`step` (clipping, ``lr_t``, weight decay, the rule) on these
+        variables only; the gradients are not changed and the variables' ``.grad`` is left as
+        it was. Pairs with a ``None`` gradient are skipped (with a warning, as Keras 2); all
+        ``None`` is an error. The first call builds the optimizer on the variables (Keras
+        builds lazily too); variables not seen before join as a new parameter group.
+        Returns ``iterations`` after the update.
+        """
+        owner = type(self).__name__
+        pairs = list(grads_and_vars)
+        for pair in pairs:
+            if not (isinstance(pair, (tuple, list)) and len(pair) == 2
+                    and isinstance(pair[1], torch.Tensor)):
+                raise TypeError(f"{owner}.apply_gradients(): expected (gradient, variable) pairs "
+                                f"such as zip(grads, model.trainable_weights), got {pair!r}")
+        missing = [v for g, v in pairs if g is None]
+        pairs = [(g, v) for g, v in pairs if g is not None]
+        if not pairs:
+            raise ValueError(f"{owner}.apply_gradients(): no gradients provided for any variable "
+                             f"({len(missing)} given, all None): is the loss computed from the "
+                             "model's output inside the GradientTape?")
+        if missing:
+            warnings.warn(f"{owner}.apply_gradients(): gradients do not exist for "
+                          f"{len(missing)} variable(s) (shapes {[tuple(v.shape) for v in missing]})"
+                          f"; they are left unchanged", stacklevel=2)
+        for g, v in pairs:
+            if tuple(g.shape) != tuple(v.shape):
+                raise ValueError(f"{owner}.apply_gradients(): a gradient of shape "
+                                 f"{tuple(g.shape)} was given for a variable of shape "
+                                 f"{tuple(v.shape)}")
+        variables = [v for _, v in pairs]
+        if self.torch_optimizer is None:
+            self.build(variables)
+        else:
+            self._add_variables(variables)
+        everything = [p for group in self.torch_optimizer.param_groups for p in group["params"]]
+        saved = [p.grad for p in everything]
+        clipping = any(c is not None for c in (self.clipnorm, self.clipvalue,
+                                               self.global_clipnorm))
+        try:
+            for p in everything:
+                p.grad = None
+            for g, v in pairs:  # clipping works in place: keep the caller's tensors intact
+                v.grad = g.detach().clone() if clipping else g.detach()
+            self.step()
+        finally:
+            for p, grad in zip(everything, saved, strict=True):
+                p.grad = grad
+        return self.iterations
+
+    def apply(self, grads: Iterable[torch.Tensor | None],
+              trainable_variables: Iterable[torch.Tensor]) -> int:
+        """Keras 3's spelling: ``apply(grads, variables)`` = ``apply_gradients(zip(...))``."""
+        return self.apply_gradients(zip(grads, trainable_variables, strict=True))
+
+    def _add_variables(self, variables: list[torch.Tensor]) -> None:
+        """Add variables the built optimizer does not hold yet as one more parameter group,
+        with the current learning rate and step count."""
+        optimizer = self.torch_optimizer
+        known = {id(p) for group in optimizer.param_groups for p in group["params"]}
+        new = list({id(v): v for v in variables if id(v) not in known}.values())
+        if new:
+            first = optimizer.param_groups[0]
+            group: dict[str, Any] = {"params": new, "lr": first["lr"]}
+            if "step" in first:
+                group["step"] = first["step"]
+            optimizer.add_param_group(group)
 
     def _clip(self, grads: list[torch.Tensor]) -> None:
         if self.clipvalue is not None:

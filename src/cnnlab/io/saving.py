@@ -323,8 +323,10 @@ def _read_archive(path: str, source: str) -> dict[str, bytes]:
 
 def _hdf5_hint(data: bytes) -> str:
     if data.startswith(_HDF5_SIGNATURE):
-        return (" (it is an HDF5 file, as Keras writes; import Keras weights with "
-                "cnnlab.io.keras_weights)")
+        return (" (it is an HDF5 file, as Keras 2 writes: cnnlab reads only the weights from "
+                "it, so build the model in code, then call "
+                "cnnlab.io.keras_weights.load_keras_h5(model, path); Keras architectures are "
+                "not imported)")
     return ""
 
 

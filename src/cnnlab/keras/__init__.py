@@ -7,6 +7,7 @@ Mirrors the module paths lecture programs import (``keras.models``, ``keras.laye
 
 from cnnlab.keras import (
     activations,
+    applications,
     backend,
     callbacks,
     constraints,
@@ -26,6 +27,6 @@ from cnnlab.models import Model, Sequential
 
 __version__ = "2.15.0"  # the Keras API level cnnlab follows (with Keras 3 defaults)
 
-__all__ = ["Input", "Model", "Sequential", "activations", "backend", "callbacks", "constraints",
-           "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers",
-           "preprocessing", "regularizers", "utils"]
+__all__ = ["Input", "Model", "Sequential", "activations", "applications", "backend", "callbacks",
+           "constraints", "datasets", "initializers", "layers", "losses", "metrics", "models",
+           "optimizers", "preprocessing", "regularizers", "utils"]

@@ -24,6 +24,7 @@ from cnnlab.layers.conv import (
 )
 from cnnlab.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 from cnnlab.layers.core import Activation, Dense, Input, InputLayer, Lambda, Rescaling
+from cnnlab.layers.layer_normalization import LayerNormalization
 from cnnlab.layers.merging import (
     Add,
     Average,
@@ -81,6 +82,7 @@ from cnnlab.layers.reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from cnnlab.layers.resizing import Resizing
 from cnnlab.layers.standardization import Normalization
 
 # Keras's alternative and legacy class names.
@@ -106,10 +108,11 @@ __all__ = [
     "GlobalAveragePooling3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
     "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalMaxPooling1D",
     "GlobalMaxPooling2D", "GlobalMaxPooling3D", "Input", "InputLayer", "KerasTensor", "Lambda",
-    "Layer", "LeakyReLU", "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D", "MaxPooling2D",
+    "Layer", "LayerNormalization", "LeakyReLU", "MaxPool1D", "MaxPool2D", "MaxPool3D",
+    "MaxPooling1D", "MaxPooling2D",
     "MaxPooling3D", "Maximum", "Minimum", "Multiply", "Normalization", "PReLU", "Permute", "ReLU",
     "RepeatVector",
-    "Rescaling", "Reshape", "SeparableConv2D", "SeparableConvolution2D", "Softmax",
+    "Rescaling", "Reshape", "Resizing", "SeparableConv2D", "SeparableConvolution2D", "Softmax",
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "Subtract", "ThresholdedReLU",
     "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D",
     "ZeroPadding3D", "add", "average", "clear_session", "concatenate", "dot", "maximum", "minimum",

@@ -2,7 +2,10 @@
 
 ``tf.keras`` is :mod:`cnnlab.keras` (also importable as ``cnnlab.tf.keras.layers`` etc.), plus
 the few TF names lecture programs touch: ``tf.VERSION``/``tf.__version__``, ``tf.train``'s TF1
-optimizers, ``tf.nn`` activations, ``tf.random.set_seed``, ``tf.python.keras``, ``tf.compat.v1``.
+optimizers, ``tf.nn`` activations, ``tf.random.set_seed``, ``tf.python.keras``, ``tf.compat.v1``,
+``tf.GradientTape`` (:mod:`cnnlab.tf.gradient_tape`) and the tensor functions of the Keras
+guides on ``torch.Tensor``s (:mod:`cnnlab.tf.ops`: ``tf.constant``, ``tf.reduce_mean``,
+``tf.argmax``, ``tf.float32``, ...).
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ import types
 
 from cnnlab import activations, keras
 from cnnlab import tf1_optimizers as train
+from cnnlab.tf.gradient_tape import GradientTape
+from cnnlab.tf.ops import *  # noqa: F403
+from cnnlab.tf.ops import __all__ as _ops
+from cnnlab.tf.ops import bool_ as bool  # noqa: A004 - TensorFlow's name for the dtype
 from cnnlab.utils import set_random_seed
 
 __version__ = VERSION = "2.15.0"  # the TensorFlow/Keras API level cnnlab follows
@@ -43,4 +50,5 @@ _alias_package(__name__ + ".keras", keras)
 _alias_package(__name__ + ".python.keras", keras)
 sys.modules[__name__ + ".python"] = python
 
-__all__ = ["VERSION", "compat", "keras", "nn", "python", "random", "train"]
+__all__ = ["VERSION", "GradientTape", "bool", "compat", "keras", "nn", "python", "random",
+           "train", *_ops]

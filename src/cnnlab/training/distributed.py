@@ -29,8 +29,9 @@ from __future__ import annotations
 import atexit
 import io
 import os
+import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -109,11 +110,26 @@ def init_from_env(backend: str | None = None, timeout: float = 600.0) -> None:
         torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
     dist.init_process_group(backend, timeout=timedelta(seconds=timeout))
     atexit.register(_leave)
+    sys.excepthook = _exit_after_uncaught_error(sys.excepthook)
 
 
 def _leave() -> None:
     if is_distributed():
         dist.destroy_process_group()
+
+
+def _exit_after_uncaught_error(print_error: Callable[..., None]) -> Callable[..., None]:
+    """An exception hook that prints the error and ends the process with exit code 1 at once.
+
+    A normal interpreter exit would tear down the process group, whose threads abort the
+    process (SIGABRT, "terminate called without an active exception") when a peer is gone, so
+    the launcher would report a signal instead of the failing process's exit code 1."""
+    def hook(kind: type[BaseException], error: BaseException, trace: Any) -> None:
+        print_error(kind, error, trace)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
+    return hook
 
 
 def device() -> torch.device:

@@ -22,10 +22,11 @@ from cnnlab.zoo.lecture import (
 from cnnlab.zoo.lenet import lenet5, lenet_lecture
 from cnnlab.zoo.registry import available, get_model
 from cnnlab.zoo.resnet import resnet18, resnet20
+from cnnlab.zoo.resnet50 import resnet50
 from cnnlab.zoo.vgg import vgg16
 
 __all__ = [
     "alexnet", "available", "deeper_vggnet", "get_model", "inception_mini",
     "keras_cifar10_example", "keras_mnist_example", "lenet5", "lenet_lecture", "resnet18",
-    "resnet20", "shallow_vggnet", "shallownet", "vgg16",
+    "resnet20", "resnet50", "shallow_vggnet", "shallownet", "vgg16",
 ]
