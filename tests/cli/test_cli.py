@@ -109,7 +109,7 @@ def test_kernel_writes_the_filtered_image(tmp_path):
     image = np.zeros((16, 16, 3), dtype=np.uint8)
     image[:, :8] = 255  # bright left half: the left Sobel responds to the edge at column 8
     Image.fromarray(image).save(tmp_path / "edge.png")
-    out = cnnlab(tmp_path, "kernel", "edge.png", "--kernel", "sobel-left").stdout
+    out = cnnlab(tmp_path, "kernel", "edge.png", "--kernel", "sobel-left", "--raw").stdout
     result = np.asarray(Image.open(tmp_path / "edge-sobel-left.png"))
     assert "wrote" in out and result.shape == (16, 16, 3)
     assert result[1:-1, 7:9].min() == 255 and result[1:-1, :6].max() == 0

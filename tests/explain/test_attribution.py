@@ -1,8 +1,11 @@
 """Grad-CAM and saliency against their definitions worked out by hand for small models."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import cnnlab
 from cnnlab.explain import grad_cam, saliency
@@ -101,10 +104,12 @@ def test_grad_cam_highlights_the_quadrant_with_the_square(top, left, layer):
     assert heat[rows, cols].sum() / heat.sum() > 0.9
     peak = np.unravel_index(heat.argmax(), heat.shape)
     assert top - 1 <= peak[0] <= top + 4 and left - 1 <= peak[1] <= left + 4
-    # The other class is against bright squares: no position speaks for it.
-    assert grad_cam(square_detector(), image, class_index=1, layer=layer).max() == 0.0
+    # The other class is against bright squares: no position speaks for it, and grad_cam says so.
+    with pytest.warns(UserWarning, match=r"image 0 \(class 1\): the weighted sum"):
+        assert grad_cam(square_detector(), image, class_index=1, layer=layer).max() == 0.0
 
 
+@pytest.mark.filterwarnings("ignore:grad_cam")  # random weights may leave a map blank
 def test_default_layer_is_the_last_convolution():
     model = cnnlab.Sequential([Input((8, 8, 2)), Conv2D(3, 3, activation="relu", name="c1"),
                                Conv2D(2, 3, activation="relu", name="c2"), Flatten(), Dense(2)])
@@ -144,3 +149,97 @@ def test_saliency_matches_finite_differences():
         step[(0, *index)] = eps
         numeric[index] = (logit(x + step)[cls] - logit(x - step)[cls]) / (2 * eps)
     np.testing.assert_allclose(maps[0], np.abs(numeric).max(axis=-1), rtol=1e-5, atol=1e-9)
+
+
+def lenet_like(seed=0):
+    """Conv relu -> max pool -> conv relu -> max pool -> Flatten -> Dense relu -> softmax."""
+    torch.manual_seed(seed)
+    return cnnlab.Sequential([Input((16, 16, 1)), Conv2D(4, 3, activation="relu"),
+                              MaxPooling2D(2), Conv2D(6, 3, activation="relu", name="last"),
+                              MaxPooling2D(2), Flatten(), Dense(8, activation="relu"),
+                              Dense(3, activation="softmax")])
+
+
+def plain_torch_cam(model, x):
+    """The same network in plain torch ops (NCHW; Flatten in Keras's HWC order), and Grad-CAM of
+    the predicted class's logit: alpha_k = mean_ij ∂y_c/∂A_k(i,j), raw = Σ_k alpha_k A_k."""
+    k1, b1, k2, b2, w3, b3, w4, b4 = [torch.tensor(w, dtype=torch.float64)
+                                      for w in model.get_weights()]
+    t = torch.tensor(x, dtype=torch.float64).permute(0, 3, 1, 2)
+    h = F.max_pool2d(F.relu(F.conv2d(t, k1.permute(3, 2, 0, 1), b1)), 2)
+    acts = F.relu(F.conv2d(h, k2.permute(3, 2, 0, 1), b2)).requires_grad_(True)
+    flat = F.max_pool2d(acts, 2).permute(0, 2, 3, 1).reshape(len(x), -1)
+    logits = F.relu(flat @ w3 + b3) @ w4 + b4
+    c = logits.argmax(1)
+    (grads,) = torch.autograd.grad(logits.gather(1, c[:, None]).sum(), acts)
+    alpha = grads.mean(dim=(2, 3), keepdim=True)
+    raw = (alpha * acts).sum(1).detach()                       # (N, 6, 6)
+    hires = (grads * acts).sum(1).detach()
+    return raw, hires, c
+
+
+def upsample_and_scale(raw, rectify=True):
+    cam = F.relu(raw) if rectify else raw
+    cam = F.interpolate(cam[:, None], size=(16, 16), mode="bilinear", align_corners=False)[:, 0]
+    peak = cam.abs().amax(dim=(1, 2), keepdim=True)
+    return torch.where(peak > 0, cam / peak, 0.0).numpy()
+
+
+def test_grad_cam_on_a_lenet_like_model_matches_plain_torch_autograd():
+    model = lenet_like(seed=3).double()      # seed 3: image 4's map is negative everywhere
+    x = np.random.default_rng(7).random((6, 16, 16, 1))
+    raw, hires, predicted = plain_torch_cam(model, x)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cam = grad_cam(model, x)
+    np.testing.assert_allclose(cam, upsample_and_scale(raw), atol=1e-10)
+    np.testing.assert_allclose(grad_cam(model, x, rectify=False),
+                               upsample_and_scale(raw, rectify=False), atol=1e-10)
+    np.testing.assert_allclose(grad_cam(model, x, method="hirescam", rectify=False),
+                               upsample_and_scale(hires, rectify=False), atol=1e-10)
+    blank = [i for i in range(6) if raw[i].max() <= 0]
+    assert blank and [i for i in range(6) if cam[i].max() == 0] == blank
+    assert len(caught) == (1 if blank else 0)
+    for i in blank:
+        assert f"image {i} (class {int(predicted[i])})" in str(caught[0].message)
+
+
+def test_hirescam_sums_to_the_logit_minus_the_bias_paths():
+    """With Flatten -> Dense, the score is linear in A: Σ_ij Σ_k ∂y/∂A ⊙ A = y_c − bias."""
+    model = cnnlab.Sequential([Input((6, 6, 1)), Conv2D(3, 3, activation="relu", name="c"),
+                               Flatten(), Dense(2, name="d")]).double()
+    rng = np.random.default_rng(8)
+    model.set_weights([rng.normal(size=(3, 3, 1, 3)), rng.normal(size=3),
+                       rng.normal(size=(48, 2)), np.array([0.3, -0.2])])
+    x = rng.random((1, 6, 6, 1))
+    acts = cnnlab.explain.feature_maps(model, "c", x)[0]           # (4, 4, 3)
+    kernel, bias = model.get_layer("d").get_weights()
+    logits = acts.reshape(-1) @ kernel + bias
+    c = int(logits.argmax())
+    hand = (kernel[:, c].reshape(4, 4, 3) * acts).sum(-1)            # ∂y_c/∂A = dense weights
+    assert hand.sum() == pytest.approx(logits[c] - bias[c])
+    got = grad_cam(model, x, method="hirescam", rectify=False)[0]
+    up = F.interpolate(torch.tensor(hand)[None, None], size=(6, 6), mode="bilinear",
+                       align_corners=False)[0, 0].numpy()
+    np.testing.assert_allclose(got, up / np.abs(up).max(), atol=1e-10)
+    with pytest.raises(ValueError, match="`method` must be 'gradcam' or 'hirescam'"):
+        grad_cam(model, x, method="cam")
+
+
+def test_an_all_negative_map_warns_and_the_signed_map_shows_it():
+    """A Flatten head whose class counts every active position against it: alpha_k < 0."""
+    image = np.zeros((1, 16, 16, 1), dtype=np.float32)
+    image[0, 2:6, 3:7] = 1.0
+    model = square_detector()
+    with pytest.warns(UserWarning) as record:
+        blank = grad_cam(model, image, class_index=1)
+    message = str(record[0].message)
+    assert "1 of 1 heatmaps are 0 everywhere" in message and "image 0 (class 1)" in message
+    assert "rectify=False" in message and np.all(blank == 0.0)
+    # Class 1's dense weights are minus class 0's: its signed map is minus class 0's map.
+    signed = grad_cam(model, image, class_index=1, rectify=False)
+    np.testing.assert_allclose(signed, -grad_cam(model, image, class_index=0), atol=1e-6)
+    assert signed.min() == pytest.approx(-1.0)
+    # Dead activations give their own reason.
+    with pytest.warns(UserWarning, match="all activations of conv2d.* are 0"):
+        grad_cam(model, np.zeros_like(image), class_index=0)

@@ -1,5 +1,6 @@
 """The HTML report renders every section with its images in headless Chromium."""
 
+import re
 import shutil
 import subprocess
 
@@ -41,6 +42,13 @@ def test_report_is_self_contained_html(report):
         assert f'<section id="{section}">' in text
     assert "src=\"data:image/png;base64," in text and "http" not in text.split("<body>")[1]
     assert "(12 + 2·0 − 3)/1 + 1 = 10" in text
+
+
+def test_report_names_the_classes_under_grad_cam(report):
+    gradcam = report.read_text().split('<section id="gradcam">')[1].split("</section>")[0]
+    pairs = re.findall(r"(\d): (top|bottom|\d) → (top|bottom|\d)", gradcam)
+    assert [int(i) for i, _, _ in pairs] == [1, 2, 3, 4]
+    assert all(true in ("top", "bottom") and pred in ("top", "bottom") for _, true, pred in pairs)
 
 
 def chromium_driver(profile):

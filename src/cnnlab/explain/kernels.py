@@ -12,6 +12,7 @@ size; a ``uint8`` image comes back as ``uint8`` (rounded and clipped to 0..255).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -37,20 +38,43 @@ ALIASES = {"edge": "outline", "gaussian_blur": "blur", "top_sobel": "sobel_top",
 
 
 def kernel_matrix(kernel: str | Any) -> np.ndarray:
-    """A kernel by name (``'sobel-left'``, ``'Sobel left'`` and ``'left_sobel'`` all work) or a
-    2-D matrix, as a float32 array."""
+    """A kernel by name (``'sobel-left'``, ``'Sobel left'`` and ``'left_sobel'`` all work), a
+    JSON matrix in a string (``'[[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]'``) or a 2-D matrix of
+    numbers (any size), as a float32 array."""
+    if isinstance(kernel, str) and kernel.strip().startswith("["):
+        try:
+            kernel = json.loads(kernel)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"`kernel` {kernel!r} is not a valid JSON matrix ({err.msg} at "
+                             f"character {err.pos}); expected e.g. [[-1,0,1],[-2,0,2],[-1,0,1]]"
+                             ) from None
     if isinstance(kernel, str):
         key = kernel.strip().lower().replace("-", "_").replace(" ", "_")
         key = ALIASES.get(key, key)
         if key not in KERNELS:
             raise ValueError(f"unknown kernel {kernel!r}; expected one of "
-                             f"{sorted(KERNELS) + sorted(ALIASES)} or a 2-D matrix")
+                             f"{sorted(KERNELS) + sorted(ALIASES)} or a 2-D matrix such as "
+                             f"[[-1,0,1],[-2,0,2],[-1,0,1]]")
         return KERNELS[key].copy()
-    matrix = np.asarray(kernel, dtype=np.float32)
+    if isinstance(kernel, (list, tuple)) and not all(
+            isinstance(row, (list, tuple)) and all(_is_number(v) for v in row) for row in kernel):
+        raise ValueError(f"`kernel` must be a 2-D matrix of numbers (a list of rows), got "
+                         f"{kernel!r}")
+    try:
+        matrix = np.asarray(kernel, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise ValueError(f"`kernel` must be a name or a 2-D matrix of numbers with rows of "
+                         f"equal length, got {kernel!r}") from None
     if matrix.ndim != 2 or 0 in matrix.shape:
         raise ValueError(f"`kernel` must be a name or a non-empty 2-D matrix, got shape "
                          f"{matrix.shape}")
+    if not np.isfinite(matrix).all():
+        raise ValueError("`kernel` must hold finite numbers, got NaN or infinity")
     return matrix
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
 
 
 def apply_kernel(image: Any, kernel: str | Any) -> np.ndarray:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from cnnlab.plots._figure import draw_image, grid_figure, new_figure, save_png
 
@@ -80,8 +81,15 @@ def confusion_matrix(y_true: Any, y_pred: Any, class_names: Sequence[str] | None
 
 def misclassified_grid(x: Any, y_true: Any, y_pred: Any, class_names: Sequence[str] | None,
                        path: str | os.PathLike, max_images: int = 25) -> str:
-    """Write a grid of the first ``max_images`` misclassified images, titled with their true
-    and predicted classes (160x160 pixels per cell); returns the path."""
+    """Write :func:`misclassified_figure` as a PNG (160x160 pixels per cell); returns the
+    path."""
+    return save_png(misclassified_figure(x, y_true, y_pred, class_names, max_images), path)
+
+
+def misclassified_figure(x: Any, y_true: Any, y_pred: Any, class_names: Sequence[str] | None,
+                         max_images: int = 25) -> Figure:
+    """A grid of the first ``max_images`` misclassified images, titled with their true and
+    predicted classes, by name when ``class_names`` are given."""
     true, pred = as_labels(y_true, "y_true"), as_labels(y_pred, "y_pred")
     if len(x) != true.size or true.size != pred.size:
         raise ValueError(f"`x`, `y_true` and `y_pred` must have the same number of samples, got "
@@ -90,8 +98,15 @@ def misclassified_grid(x: Any, y_true: Any, y_pred: Any, class_names: Sequence[s
     fig, axes = grid_figure(len(wrong))
     if not wrong.size:
         axes[0].text(0.5, 0.5, "no misclassified images", ha="center", va="center")
-    names = list(class_names) if class_names is not None else None
     for ax, i in zip(axes, wrong, strict=False):
-        t, p = (names[true[i]], names[pred[i]]) if names else (true[i], pred[i])
+        t, p = class_name(true[i], class_names), class_name(pred[i], class_names)
         draw_image(ax, x[i], f"true: {t}\npred: {p}", color="tab:red")
-    return save_png(fig, path)
+    return fig
+
+
+def class_name(label: Any, class_names: Sequence[str] | None) -> str:
+    """``class_names[label]`` when the names are given and cover the label, else the number."""
+    index = int(label)
+    if class_names is not None and 0 <= index < len(class_names):
+        return str(class_names[index])
+    return str(index)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from cnnlab.plots._figure import new_figure, save_png
@@ -85,3 +86,50 @@ def training_curves(history: Any, path: str | os.PathLike,
     for ax, name in zip(fig.subplots(1, len(metrics), squeeze=False)[0], metrics, strict=True):
         draw_metric(ax, logs, name, overfit)
     return save_png(fig, path)
+
+
+def accuracy_key(logs: Mapping[str, Any]) -> str | None:
+    """The first accuracy name of :data:`ACCURACY_KEYS` recorded in ``logs`` (or its
+    ``val_`` twin), ``None`` when there is none."""
+    return next((key for key in ACCURACY_KEYS if key in logs or f"val_{key}" in logs), None)
+
+
+def overlaid_curves(histories: Mapping[str, Any], path: str | os.PathLike) -> str:
+    """Loss and accuracy of several runs in one PNG; returns the path.
+
+    ``histories`` maps a label (the run) to a ``History`` or a ``{name: values}`` dict (``None``
+    values are gaps). One colour per run; training dashed, validation solid. One panel per
+    metric (accuracy only when some run recorded one), 500x400 pixels each.
+    """
+    if not histories:
+        raise ValueError("`histories` must name at least one run, got none")
+    runs = {label: history_dict(_gaps_as_nan(history)) for label, history in histories.items()}
+    metrics = ["loss"] + (["accuracy"] if any(accuracy_key(h) for h in runs.values()) else [])
+    fig = new_figure(PANEL[0] * len(metrics), PANEL[1])
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    for ax, metric in zip(axes, metrics, strict=True):
+        for index, logs in enumerate(runs.values()):
+            name = metric if metric == "loss" else accuracy_key(logs)
+            for key, style in ((name, "--"), (f"val_{name}", "-")):
+                if name is not None and key in logs:
+                    values = logs[key]
+                    ax.plot(range(1, len(values) + 1), values, style, color=f"C{index % 10}",
+                            marker="o", markersize=2)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(metric)
+        ax.grid(alpha=0.3)
+    handles = [Line2D([], [], color=f"C{i % 10}", label=label) for i, label in enumerate(runs)]
+    handles += [Line2D([], [], color="gray", linestyle="--", label="training"),
+                Line2D([], [], color="gray", linestyle="-", label="validation")]
+    axes[0].legend(handles=handles, fontsize=8)
+    return save_png(fig, path)
+
+
+def _gaps_as_nan(history: Any) -> Any:
+    """A dict history with ``None`` values (a run store's NaN) as ``nan``; others unchanged."""
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, Mapping):
+        return history
+    return {key: [np.nan if v is None else v for v in values] for key, values in logs.items()}

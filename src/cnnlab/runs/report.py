@@ -2,8 +2,9 @@
 
 Sections: configuration, the model summary with its arithmetic, training curves (with the
 epoch where overfitting starts), scores, confusion matrix, misclassified test images, filters
-and feature maps of the first convolution layers, and Grad-CAM on a few test images. Pictures
-are PNGs written next to the report and embedded as data URIs, so the file can be mailed.
+and feature maps of the first convolution layers, and Grad-CAM on a few test images. Classes
+are named by the dataset's ``class_names`` (figure titles and captions). Pictures are PNGs
+written next to the report and embedded as data URIs, so the file can be mailed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from cnnlab import plots
 from cnnlab.explain.arithmetic import format_explained_summary
 from cnnlab.io.atomic import atomic_write
 from cnnlab.layers.conv import BaseConv
+from cnnlab.plots.classification import class_name
 from cnnlab.runs.store import RunStore, run_folder
 
 STYLE = """
@@ -101,8 +103,13 @@ def write_report(run_id: str, model: Any, dataset: Any, store: RunStore | None =
     sections.append(_section("inside", "Filters and feature maps",
                              "".join(inside) or "<p>The model has no convolution layer.</p>"))
     if convs:
-        cam = plots.grad_cam_overlay(model, sample, folder / "grad-cam.png")
-        sections.append(_section("gradcam", "Grad-CAM", _image(Path(cam), "grad-cam")))
+        cam = plots.grad_cam_overlay(model, sample, folder / "grad-cam.png",
+                                     class_names=dataset.class_names, y_true=truth[:examples])
+        caption = ", ".join(f"{i + 1}: {class_name(truth[i], dataset.class_names)} → "
+                            f"{class_name(predicted[i], dataset.class_names)}"
+                            for i in range(len(sample)))
+        sections.append(_section("gradcam", "Grad-CAM", _image(Path(cam), "grad-cam") +
+                                 f"<p>true → predicted: {html.escape(caption)}</p>"))
     title = f"cnnlab run {run.id}"
     page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
