@@ -81,7 +81,7 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path):
 
     store = RunStore(killed / "runs" / "cnnlab.db")
     (run,) = store.list()
-    assert run.status == "running" and run.epochs == 2  # two epochs checkpointed, third lost
+    assert run.status == "interrupted" and run.epochs == 2  # 2 epochs checkpointed, 3rd lost
     finish(launch(killed, killed / "w.npy"))
 
     run = store.get(run.id)

@@ -38,6 +38,17 @@ def test_lookup_by_prefix_and_name_and_errors(tmp_path):
     assert [r.name for r in store.list()] == ["beta", "alpha"]
 
 
+def test_an_exact_name_wins_over_id_prefixes_and_the_newest_run_of_a_name_is_taken(tmp_path):
+    store = RunStore(tmp_path / "runs.db")
+    first = store.create("lenet")
+    other = store.create("lenet fashion")  # id lenet-fashion-..., also starts with "lenet"
+    newest = store.create("lenet")
+    assert store.get("lenet").id == newest != first
+    assert store.get("lenet-f").id == other  # a unique prefix still works
+    with pytest.raises(KeyError, match="ambiguous"):
+        store.get("lenet-")  # prefix of all three ids, name of none
+
+
 def test_nan_metrics_are_stored_as_null(tmp_path):
     store = RunStore(tmp_path / "runs.db")
     run_id = store.create()

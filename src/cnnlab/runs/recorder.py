@@ -9,12 +9,14 @@ state that ``fit`` continues from.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from cnnlab.runs import process
 from cnnlab.runs.checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from cnnlab.runs.store import RunStore, run_folder
 from cnnlab.training.callbacks import Callback
@@ -66,9 +68,13 @@ def start_run(model: Any, run: str, resume: bool, data_order: torch.Generator,
     """A recorder for ``fit(run=..., resume=...)`` and the epoch to start from.
 
     With ``resume=True`` and a checkpoint of ``run`` in the store, its weights, optimizer state
-    and random states are restored and training continues at the saved epoch; a recorded run
-    without a checkpoint yet starts at epoch 0 under its id; an unknown ``run`` starts a new
-    run (so a training script with ``resume=True`` can simply be run again).
+    and random states are restored and training continues at the saved epoch (up to
+    ``config['epochs']``, which becomes the run's planned epochs when it is larger than the
+    saved epoch: that extends a finished run); a recorded run without a checkpoint yet starts
+    at epoch 0 under its id; an unknown ``run`` starts a new run (so a training script with
+    ``resume=True`` can simply be run again). A resumed run becomes ``running`` again, owned by
+    this process; resuming a run whose training process is still alive on this host is an
+    error (two processes would write one checkpoint).
     """
     store = RunStore()
     record = None
@@ -77,13 +83,28 @@ def start_run(model: Any, run: str, resume: bool, data_order: torch.Generator,
             record = store.get(run)
         except KeyError:
             record = None
+    if record is not None:
+        check_not_running(record)
+        store.claim(record.id)
     if record is not None and record.checkpoint:
         run_id, state = resume_into(model, store, run)
         state.restore(data_order)
+        if config.get("epochs") is not None and int(config["epochs"]) > state.epoch:
+            store.update_config(run_id, epochs=int(config["epochs"]))
         return RunRecorder(store, run_id, data_order, state.history), state.epoch
-    if record is not None:
-        store.update_config(record.id, **config)
+    if record is not None:  # values fit does not know (None) keep what the caller recorded
+        store.update_config(record.id, **{key: value for key, value in config.items()
+                                          if value is not None or key not in record.config})
         return RunRecorder(store, record.id, data_order), None
     run_id = store.create(run, model=getattr(model, "name", None),
                           dataset=config.pop("dataset", None), config=config)
     return RunRecorder(store, run_id, data_order), None
+
+
+def check_not_running(record: Any) -> None:
+    """Refuse to resume ``record`` while its training process is alive on this host."""
+    if record.status != "running" or record.pid == os.getpid():
+        return
+    if process.state(record.pid, record.host, record.pid_start) == process.ALIVE:
+        raise ValueError(f"run {record.id!r} is still running (process {record.pid} on "
+                         f"{record.host}); stop it before resuming")

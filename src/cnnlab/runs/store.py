@@ -5,11 +5,20 @@ busy timeout let several trainings write at once without corrupting the file; ev
 one short transaction. Tables::
 
     runs(id, name, model, dataset, config JSON, status, created, finished, epochs,
-         best_val_accuracy, test_loss, test_accuracy, seconds, checkpoint, error)
+         best_val_accuracy, test_loss, test_accuracy, seconds, checkpoint, error,
+         pid, host, pid_start)                    -- the owner: see cnnlab.runs.process
     epochs(run_id, epoch, logs JSON, seconds)      -- one row per finished epoch
 
-Status is ``running`` until the run ends (``finished``/``failed``/``stopped``); a run whose
-process died stays ``running`` with its last checkpoint, which is what ``resume`` continues.
+Status is ``running`` until the run ends (``finished``/``failed``/``stopped``). A process
+killed outright (SIGKILL, power loss) cannot write its end, so its run stays ``running`` in the
+database, with its last checkpoint, which is what ``resume`` continues. Reading therefore
+checks the owner: a ``running`` run whose training process no longer exists on this host is
+returned as ``interrupted``. This is computed on read, never written back: a read-only look
+changes nothing, and there is no race with a process that resumes the run at the same moment
+(``claim`` makes the resuming process the owner). A run owned by another host, or recorded
+before owners were, shows ``running`` as stored. ``finish`` may also store ``interrupted``
+(``cnnlab evaluate`` keeps the status it read). Databases from before the owner columns get
+them added on open (``ALTER TABLE``).
 """
 
 from __future__ import annotations
@@ -25,6 +34,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from cnnlab.runs import process
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -42,7 +53,10 @@ CREATE TABLE IF NOT EXISTS runs (
     test_accuracy REAL,
     seconds REAL NOT NULL DEFAULT 0,
     checkpoint TEXT,
-    error TEXT
+    error TEXT,
+    pid INTEGER,
+    host TEXT,
+    pid_start INTEGER
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -52,7 +66,8 @@ CREATE TABLE IF NOT EXISTS epochs (
     PRIMARY KEY (run_id, epoch)
 );
 """
-STATUSES = ("running", "finished", "failed", "stopped")
+STATUSES = ("running", "finished", "failed", "stopped", "interrupted")
+OWNER_COLUMNS = {"pid": "INTEGER", "host": "TEXT", "pid_start": "INTEGER"}  # added later
 
 
 def home() -> Path:
@@ -88,6 +103,9 @@ class Run:
     seconds: float
     checkpoint: str | None
     error: str | None
+    pid: int | None = None
+    host: str | None = None
+    pid_start: int | None = None
     history: list[dict] = field(default_factory=list)
 
     @property
@@ -112,6 +130,7 @@ class RunStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            _migrate(db)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -139,11 +158,19 @@ class RunStore:
         """Start a run; returns its id (``<name>-<6 hex>`` or 8 hex digits)."""
         suffix = uuid.uuid4().hex[:6]
         run_id = f"{_slug(name)}-{suffix}" if name else uuid.uuid4().hex[:8]
-        self._write("INSERT INTO runs (id, name, model, dataset, config, status, created) "
-                    "VALUES (?, ?, ?, ?, ?, 'running', ?)",
+        owner = process.current()
+        self._write("INSERT INTO runs (id, name, model, dataset, config, status, created, pid, "
+                    "host, pid_start) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
                     (run_id, name, model, dataset, json.dumps(config or {}, default=str),
-                     time.time()))
+                     time.time(), owner.pid, owner.host, owner.start))
         return run_id
+
+    def claim(self, run_id: str) -> None:
+        """This process now trains ``run_id`` (a resume): status ``running``, owner updated."""
+        owner = process.current()
+        self._write("UPDATE runs SET status = 'running', finished = NULL, error = NULL, "
+                    "pid = ?, host = ?, pid_start = ? WHERE id = ?",
+                    (owner.pid, owner.host, owner.start, run_id))
 
     def log_epoch(self, run_id: str, epoch: int, logs: dict, seconds: float,
                   checkpoint: str | None = None) -> None:
@@ -197,16 +224,17 @@ class RunStore:
             return [_run(row) for row in db.execute(sql)]
 
     def get(self, run_id: str) -> Run:
-        """A run with its history; ``run_id`` may be a unique prefix or the run's name."""
+        """A run with its history. ``run_id`` is a run id, a run's name (the newest run of that
+        name) or a unique id prefix, tried in that order."""
         with self._connect() as db:
             db.row_factory = sqlite3.Row
             rows = db.execute("SELECT * FROM runs WHERE id = ? OR id LIKE ? OR name = ? "
                               "ORDER BY created DESC", (run_id, f"{run_id}%", run_id)).fetchall()
-            exact = [r for r in rows if r["id"] == run_id]
-            rows = exact or rows
+            rows = ([r for r in rows if r["id"] == run_id]
+                    or [r for r in rows if r["name"] == run_id] or rows)
             if not rows:
                 raise KeyError(f"no run {run_id!r} in {self.path}")
-            if len({r["id"] for r in rows}) > 1 and not all(r["name"] == run_id for r in rows):
+            if len({r["id"] for r in rows}) > 1 and rows[0]["name"] != run_id:
                 ids = ", ".join(r["id"] for r in rows[:5])
                 raise KeyError(f"run {run_id!r} is ambiguous: {ids}")
             run = _run(rows[0])
@@ -214,21 +242,33 @@ class RunStore:
                 "SELECT logs FROM epochs WHERE run_id = ? ORDER BY epoch", (run.id,))]
         return run
 
-    def compare(self, run_ids: list[str]) -> list[dict]:
-        """Side-by-side summary rows of several runs."""
-        rows = []
-        for run_id in run_ids:
-            run = self.get(run_id)
-            rows.append({"id": run.id, "model": run.model, "dataset": run.dataset,
-                         "epochs": run.epochs, "best_val_accuracy": run.best_val_accuracy,
-                         "test_accuracy": run.test_accuracy, "seconds": run.seconds,
-                         "status": run.status})
-        return rows
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Add the owner columns to a database created before them (checked again under the write
+    lock, so two processes opening an old database at once add them once)."""
+    def missing() -> list[str]:
+        have = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+        return [name for name in OWNER_COLUMNS if name not in have]
+
+    if not missing():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for name in missing():
+            db.execute(f"ALTER TABLE runs ADD COLUMN {name} {OWNER_COLUMNS[name]}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def _run(row: sqlite3.Row) -> Run:
+    """A row as a :class:`Run`; ``running`` becomes ``interrupted`` when its owner is dead."""
     data = dict(row)
     data["config"] = json.loads(data["config"] or "{}")
+    if data["status"] == "running" and \
+            process.state(data["pid"], data["host"], data["pid_start"]) == process.DEAD:
+        data["status"] = "interrupted"
     return Run(**data)
 
 
