@@ -5,7 +5,10 @@
     cnnlab train --recipe fast         # the tuned Fashion-MNIST recipe (zoo/recipes.py)
     cnnlab train --resume RUN          # continue a killed run exactly
     cnnlab train --nproc-per-node 2    # data-parallel in 2 processes (docs/distributed.md)
+    cnnlab train --dashboard           # watch it live in the browser (prints the URL)
     cnnlab runs                        # table of recorded runs
+    cnnlab runs compare RUN RUN        # runs side by side, their curves overlaid in a PNG
+    cnnlab serve                       # dashboard of all recorded runs (127.0.0.1:8000)
     cnnlab evaluate RUN | predict RUN IMAGE... | report RUN | export RUN --format onnx
     cnnlab summary lenet --explain     # Keras's table plus the arithmetic of every layer
     cnnlab explain conv | pool         # step-by-step convolution / pooling on a small matrix
@@ -26,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from cnnlab.dashboard.cli import add_serve_arguments, cmd_serve
+
 
 class CommandError(Exception):
     """An error to report to the user as one line, without a traceback."""
@@ -38,12 +43,8 @@ def _shape(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected a shape like 28,28,1, got {text!r}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cnnlab", description="Build, train, evaluate and see "
-                                     "inside convolutional neural networks.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    train = sub.add_parser("train", help="train a model and record the run")
+def _add_train_arguments(train: argparse.ArgumentParser) -> None:
+    """The options of ``cnnlab train`` (also parsed alone to see which were given)."""
     train.add_argument("--model", default="lenet",
                        help="zoo model name (default: lenet, the lecture's modern LeNet)")
     train.add_argument("--data", default="fashion_mnist",
@@ -52,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train a tuned recipe instead of --model/--optimizer: fast, wide "
                             "(its net, schedule, augmentation and epochs)")
     train.add_argument("--epochs", type=int, default=None,
-                       help="default: 5, or the recipe's")
+                       help="default: 5, or the recipe's; with --resume, the total to reach "
+                            "(more than the run has trained extends it)")
     train.add_argument("--batch-size", type=int, default=None,
                        help="default: 128, or the recipe's")
     train.add_argument("--optimizer", default="adam")
@@ -63,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--name", default=None, help="run name (default: MODEL-DATA)")
     train.add_argument("--resume", metavar="RUN", default=None,
-                       help="continue RUN from its last checkpoint")
+                       help="continue RUN from its last checkpoint (a killed run, or a "
+                            "finished one with a larger --epochs); its model, data and "
+                            "settings cannot change")
     train.add_argument("--deterministic", action="store_true",
                        help="deterministic kernels (bit-identical resume on CPU)")
     train.add_argument("--limit", type=int, default=None,
@@ -73,6 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--nproc-per-node", type=int, default=1, metavar="N",
                        help="train data-parallel in N processes on this machine (torchrun); "
                             "--batch-size stays the global batch")
+    train.add_argument("--dashboard", action="store_true",
+                       help="watch the training live in the browser (prints the URL)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnnlab", description="Build, train, evaluate and see "
+                                     "inside convolutional neural networks.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _add_train_arguments(sub.add_parser("train", help="train a model and record the run"))
 
     evaluate = sub.add_parser("evaluate", help="test loss and accuracy of a run's model")
     evaluate.add_argument("run")
@@ -89,21 +103,50 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--explain", action="store_true",
                          help="add the output-size arithmetic, parameters, receptive field")
 
-    explain = sub.add_parser("explain", help="convolution or pooling step by step")
+    explain = sub.add_parser("explain", help="convolution or pooling step by step",
+                             epilog="matrices are JSON, quoted for the shell: "
+                                    "--image '[[1,0,2],[3,1,0],[0,2,1]]' --kernel '[[-1,1]]'")
     explain.add_argument("what", choices=("conv", "pool"))
     explain.add_argument("--image", default=None, help="matrix as JSON (default: the lecture's)")
     explain.add_argument("--kernel", default=None, help="filter as JSON (conv)")
-    explain.add_argument("--stride", type=int, default=1)
+    explain.add_argument("--stride", type=int, default=None,
+                         help="default: 1 for conv, the pool size for pool (as Keras)")
     explain.add_argument("--padding", default="valid", help="valid, same or an int")
     explain.add_argument("--pool-size", type=int, default=2)
     explain.add_argument("--mode", choices=("max", "average"), default="max")
+    explain.add_argument("--out", default=None, metavar="FILE.png",
+                         help="also draw the steps: input with each window, output, arithmetic")
+    explain.add_argument("--max-steps", type=int, default=36,
+                         help="windows drawn in --out (default: 36)")
 
-    kernel = sub.add_parser("kernel", help="apply an image kernel (blur, sobel-left, ...)")
+    kernel = sub.add_parser("kernel", help="apply an image kernel (blur, sobel-left, ...)",
+                            epilog="a custom kernel is a JSON matrix, quoted for the shell: "
+                                   "--kernel '[[-1,0,1],[-2,0,2],[-1,0,1]]' or "
+                                   "--kernel='[[-1,0,1],[-2,0,2],[-1,0,1]]'")
     kernel.add_argument("image")
-    kernel.add_argument("--kernel", default="sobel-left")
-    kernel.add_argument("--out", default=None, help="output file (default: IMAGE-KERNEL.png)")
+    kernel.add_argument("--kernel", default="sobel-left",
+                        help="a name (identity, blur, box-blur, sharpen, outline, sobel-top, "
+                             "sobel-bottom, sobel-left, sobel-right, emboss) or a JSON matrix "
+                             "of any size (default: sobel-left)")
+    kernel.add_argument("--out", default=None,
+                        help="output file (default: IMAGE-KERNEL.png, IMAGE-custom.png for a "
+                             "matrix)")
+    kernel.add_argument("--raw", action="store_true",
+                        help="write only the filtered image at the input's size, instead of "
+                             "the before / kernel / after figure")
 
-    sub.add_parser("runs", help="list recorded runs")
+    runs = sub.add_parser("runs", help="list recorded runs, or compare some",
+                          description="cnnlab runs: the table of recorded runs; cnnlab runs "
+                                      "compare A B ...: runs side by side, with their curves")
+    runs_actions = runs.add_subparsers(dest="runs_action", metavar="ACTION")
+    runs_actions.add_parser("list", help="the table of recorded runs (the default)")
+    compare = runs_actions.add_parser("compare", help="runs side by side: settings, scores, "
+                                      "and their training curves overlaid in a PNG")
+    compare.add_argument("run_ids", nargs="+", metavar="RUN",
+                         help="run ids, unique id prefixes or run names (at least two)")
+    compare.add_argument("--out", default=None, metavar="FILE.png",
+                         help="where to write the curves (default: "
+                              "runs/compare/ID--ID.png under the run store)")
 
     report = sub.add_parser("report", help="write a run's HTML report")
     report.add_argument("run")
@@ -112,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run")
     export.add_argument("--format", choices=("cnnlab", "onnx"), default="cnnlab")
     export.add_argument("--out", default=None)
+
+    add_serve_arguments(sub.add_parser("serve", help="live dashboard of the recorded runs"))
     return parser
 
 
@@ -166,7 +211,8 @@ def cmd_train(args: argparse.Namespace) -> None:
               f"{model.count_params():,} parameters)")
     fit_args: dict[str, Any] = {"epochs": int(config["epochs"]), "verbose": args.verbose,
                                 "run": run_id, "resume": True, "seed": int(config["seed"]),
-                                "distribute": "ddp" if distributed.is_distributed() else None}
+                                "distribute": "ddp" if distributed.is_distributed() else None,
+                                "dashboard": args.dashboard}
     started = time.perf_counter()
     if config.get("augment"):
         _fit_augmented(model, x, y, config, fit_args)
@@ -189,8 +235,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 def _train_run(store: Any, args: argparse.Namespace) -> tuple[dict, str]:
     """The run's configuration and id: a recorded run (``--resume``) or a new one."""
     if args.resume:
-        record = _get_run(store, args.resume)
-        return record.config, record.id
+        return _resume_config(store, args)
     recipe = _recipe(args.recipe) if args.recipe else None
     if recipe and (args.augment or args.lr is not None):
         raise CommandError("--recipe brings its own augmentation and learning-rate schedule; "
@@ -205,6 +250,72 @@ def _train_run(store: Any, args: argparse.Namespace) -> tuple[dict, str]:
     name = args.name or f"{recipe.name if recipe else args.model}-{Path(args.data).name}"
     run_id = store.create(name, model=model, dataset=args.data, config=config)
     return config, run_id
+
+
+# options a resumed run keeps from its record: option dest -> config key (None: the run's name)
+FIXED_ON_RESUME = {"model": "model", "data": "data", "recipe": "recipe",
+                   "batch_size": "batch_size", "optimizer": "optimizer", "lr": "lr",
+                   "validation_split": "validation_split", "augment": "augment", "seed": "seed",
+                   "limit": "limit", "name": None}
+
+
+def _resume_config(store: Any, args: argparse.Namespace) -> tuple[dict, str]:
+    """``--resume RUN``: the recorded configuration, with ``--epochs`` as the new total.
+
+    A larger ``--epochs`` extends the run (its planned epochs are updated); one not larger than
+    the epochs it trained is an error, as is an option of :data:`FIXED_ON_RESUME` given with a
+    value other than the recorded one. Without ``--epochs`` the run continues to its planned
+    epochs (a finished run is only evaluated again).
+    """
+    from cnnlab.runs.recorder import check_not_running
+
+    record = _get_run(store, args.resume)
+    config = dict(record.config)
+    if "data" not in config:
+        raise CommandError(f"run {record.id} was not recorded by cnnlab train; resume it from "
+                           f"its script with fit(run={record.id!r}, resume=True)")
+    check_not_running(record)
+    conflicts = []
+    for dest in sorted(_given_train_options(getattr(args, "argv", [])) & set(FIXED_ON_RESUME)):
+        given = getattr(args, dest)
+        recorded = record.name if dest == "name" else config.get(FIXED_ON_RESUME[dest])
+        if str(given).lower() != str(recorded).lower():
+            conflicts.append(f"--{dest.replace('_', '-')} (recorded {recorded}, got {given})")
+    if conflicts:
+        raise CommandError(f"--resume {record.id}: a resumed run keeps its settings, cannot "
+                           f"change {', '.join(conflicts)}; start a new run instead")
+    done, planned = record.epochs, int(config.get("epochs") or 0)
+    if args.epochs is not None and args.epochs <= done:
+        raise CommandError(f"run {record.id} already trained {_epochs(done)}; --epochs must be "
+                           f"larger to extend it (got {args.epochs})")
+    if args.epochs is not None and args.epochs != planned:
+        store.update_config(record.id, epochs=args.epochs)
+        config["epochs"] = planned = args.epochs
+        if config.get("recipe") and planned > _recipe(config["recipe"]).epochs:
+            print(f"note: recipe {config['recipe']}'s learning rate decays to 0 after "
+                  f"{_recipe(config['recipe']).epochs} epochs; later epochs change little")
+    if done >= planned:
+        print(f"run {record.id} already trained its {_epochs(done)}: evaluating it again "
+              f"(--epochs N with N > {done} trains it longer)")
+    else:
+        print(f"resuming run {record.id} ({record.status}) at epoch {done + 1} of {planned}")
+    return config, record.id
+
+
+def _epochs(count: int) -> str:
+    return f"{count} epoch{'' if count == 1 else 's'}"
+
+
+def _given_train_options(argv: Sequence[str]) -> set[str]:
+    """The ``cnnlab train`` options written on the command line ``argv`` (not defaulted)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    _add_train_arguments(parser)
+    unset = object()  # not a string: argparse would run it through the option's type
+    parser.set_defaults(**dict.fromkeys(vars(parser.parse_args([])), unset))
+    argv = list(argv)
+    given, _ = parser.parse_known_args(argv[argv.index("train") + 1:] if "train" in argv
+                                       else argv)
+    return {dest for dest, value in vars(given).items() if value is not unset}
 
 
 def _test_labels(config: dict, data: Any) -> np.ndarray:
@@ -306,34 +417,59 @@ def cmd_summary(args: argparse.Namespace) -> None:
 def cmd_explain(args: argparse.Namespace) -> None:
     from cnnlab.explain import convolve_steps, pool_steps
 
-    lecture_image = [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0],
-                     [0, 1, 1, 0, 0]]
-    image = np.array(json.loads(args.image) if args.image else lecture_image, dtype=float)
+    def matrix(text: str | None, default: list, option: str) -> np.ndarray:
+        try:
+            return np.array(json.loads(text) if text else default, dtype=float)
+        except (json.JSONDecodeError, TypeError, ValueError):
+            raise CommandError(f"{option} must be a JSON matrix of numbers such as "
+                               f"[[1,0],[0,1]], got {text!r}") from None
+
+    image = matrix(args.image, [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1],
+                                [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]], "--image")
     padding: Any = int(args.padding) if args.padding.isdigit() else args.padding
+    if args.stride is not None and args.stride < 1:
+        raise CommandError(f"--stride must be a positive int, got {args.stride}")
     if args.what == "conv":
-        kernel = np.array(json.loads(args.kernel) if args.kernel else
-                          [[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=float)
-        print(convolve_steps(image, kernel, stride=args.stride, padding=padding).to_text())
-    else:
-        print(pool_steps(image, args.pool_size, stride=args.stride if args.stride > 1 else None,
-                         mode=args.mode, padding=padding).to_text())
+        kernel = matrix(args.kernel, [[1, 0, 1], [0, 1, 0], [1, 0, 1]], "--kernel")
+        trace = convolve_steps(image, kernel, stride=args.stride or 1, padding=padding)
+    else:  # stride None: the pool size, as Keras's MaxPooling2D(strides=None)
+        trace = pool_steps(image, args.pool_size, stride=args.stride, mode=args.mode,
+                           padding=padding)
+    print(trace.to_text())
+    if args.out:
+        from cnnlab.plots.images import write_steps
+
+        print(f"wrote {write_steps(trace, args.out, max_steps=args.max_steps)}")
 
 
 def cmd_kernel(args: argparse.Namespace) -> None:
     from cnnlab.data.image_files import img_to_array, load_img, save_img
-    from cnnlab.explain.kernels import apply_kernel
+    from cnnlab.explain.kernels import apply_kernel, kernel_matrix
 
-    name = args.kernel.replace("-", "_")
-    image = img_to_array(load_img(args.image, color_mode="rgb"))
-    filtered = apply_kernel(image.astype(np.uint8), name)
-    out = args.out or str(Path(args.image).with_name(f"{Path(args.image).stem}-{args.kernel}.png"))
-    save_img(out, filtered, scale=False)
+    custom = args.kernel.strip().startswith("[")
+    try:  # a bad name or matrix fails here, before the image is read
+        matrix = kernel_matrix(args.kernel)
+    except ValueError as err:
+        raise CommandError(f"--kernel: {err}") from None
+    kernel = matrix if custom else args.kernel
+    image = img_to_array(load_img(args.image, color_mode="rgb")).astype(np.uint8)
+    label = "custom" if custom else args.kernel
+    out = args.out or str(Path(args.image).with_name(f"{Path(args.image).stem}-{label}.png"))
+    if args.raw:
+        save_img(out, apply_kernel(image, kernel), scale=False)
+    else:
+        from cnnlab.plots.images import kernel_before_after
+
+        kernel_before_after(image, kernel, out)
     print(f"wrote {out}")
 
 
 def cmd_runs(args: argparse.Namespace) -> None:
     from cnnlab.runs.store import RunStore
 
+    if getattr(args, "runs_action", None) == "compare":
+        _compare_runs(args)
+        return
     runs = RunStore().list()
     if not runs:
         print("no runs recorded yet (cnnlab train records one)")
@@ -344,6 +480,32 @@ def cmd_runs(args: argparse.Namespace) -> None:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _compare_runs(args: argparse.Namespace) -> None:
+    """``cnnlab runs compare``: the table on stdout, then the path of the curves PNG."""
+    from cnnlab.runs.compare import comparison, format_table, write_curves
+    from cnnlab.runs.store import RunStore
+
+    if len(args.run_ids) < 2:
+        raise CommandError(f"runs compare needs at least 2 runs, got {len(args.run_ids)}: "
+                           f"{args.run_ids[0]}")
+    if args.out is not None and Path(args.out).is_dir():
+        raise CommandError(f"--out must be a PNG file name, got the folder {args.out!r}")
+    store = RunStore()
+    records = []
+    for run in args.run_ids:
+        record = _get_run(store, run)
+        if any(record.id == seen.id for seen in records):
+            raise CommandError(f"run {record.id} is given twice ({run!r})")
+        records.append(record)
+    print(format_table(comparison(records), bold=sys.stdout.isatty()))
+    try:
+        path = write_curves(records, args.out)
+    except OSError as err:
+        raise CommandError(f"cannot write the curves to {err.filename or args.out!r}: "
+                           f"{err.strerror or err}") from None
+    print(f"curves: {path}" if path else "curves: none (no run recorded an epoch)")
 
 
 def _fmt(value: float | None) -> str:
@@ -371,7 +533,7 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
             "summary": cmd_summary, "explain": cmd_explain, "kernel": cmd_kernel,
-            "runs": cmd_runs, "report": cmd_report, "export": cmd_export}
+            "runs": cmd_runs, "report": cmd_report, "export": cmd_export, "serve": cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

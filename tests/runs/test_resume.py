@@ -104,6 +104,8 @@ def test_fit_run_records_epochs_and_checkpoint(tmp_path, monkeypatch):
     assert run.status == "finished" and run.epochs == 3
     assert [h["loss"] for h in run.history] == pytest.approx(history.history["loss"])
     assert run.best_val_accuracy == pytest.approx(max(history.history["val_accuracy"]))
+    assert [h["learning_rate"] for h in run.history] == pytest.approx([0.01] * 3)  # SGD's
+    assert "learning_rate" not in history.history  # stored in the run, not added to History
     saved, state = load_checkpoint(run.checkpoint)
     assert state.epoch == 3
     for a, b in zip(saved.get_weights(), model.get_weights(), strict=True):

@@ -313,7 +313,7 @@ class Model(Layer):
             validation_freq: int | Sequence[int] = 1, max_queue_size: int = 10, workers: int = 1,
             use_multiprocessing: bool = False, seed: int | None = None,
             run: str | None = None, resume: bool = False,
-            distribute: str | None = None) -> History:
+            distribute: str | None = None, dashboard: bool = False) -> History:
         """Train for ``epochs`` epochs; returns a ``History`` (``history.history['loss']``).
 
         ``x`` may be arrays/tensors (with ``y``; dicts by input/output name too), or a
@@ -338,7 +338,11 @@ class Model(Layer):
         (``cnnlab train --nproc-per-node N``, ``torchrun --nproc-per-node N script.py``; see
         docs/distributed.md): ``batch_size`` is the global batch, split over the processes, so
         the result equals single-process training up to float rounding; only process 0
-        prints, writes checkpoints and records the run.
+        prints, writes checkpoints and records the run. ``dashboard=True`` serves this
+        training live in the browser (curves per batch and epoch, predictions, feature maps,
+        Grad-CAM; ``pip install 'cnnlab[dashboard]'``) from a thread of this process on a free
+        loopback port and prints the URL; the training loop only appends each batch's logs to
+        an in-memory buffer (see ``cnnlab.dashboard``).
         """
         self._require_compiled("fit")
         verbose = _verbosity(verbose, "fit")
@@ -396,6 +400,10 @@ class Model(Layer):
                 initial_epoch = initial_epoch if start is None else start
                 callbacks = [*(callbacks or []), recorder]
                 self.run_id = recorder.run_id
+            if dashboard and distributed.is_main_process():
+                from cnnlab.dashboard.live import dashboard_callback
+
+                callbacks = [*(callbacks or []), dashboard_callback(self, train, val, recorder)]
             if distribute:
                 initial_epoch = distributed.sync_from_main(self, generator, initial_epoch)
                 train = distributed.shard(train)

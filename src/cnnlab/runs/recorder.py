@@ -46,8 +46,19 @@ class RunRecorder(Callback):
         path = self.folder / CHECKPOINT
         state = TrainingState.capture(epoch + 1, self.history, self.data_order)
         save_checkpoint(self.model, path, state)
-        self.store.log_epoch(self.run_id, epoch, logs, time.perf_counter() - self._epoch_start,
-                             checkpoint=str(path))
+        self.store.log_epoch(self.run_id, epoch, self._with_learning_rate(logs),
+                             time.perf_counter() - self._epoch_start, checkpoint=str(path))
+
+    def _with_learning_rate(self, logs: dict) -> dict:
+        """The epoch's logs as stored: with the optimizer's ``learning_rate`` at the epoch's
+        end when no callback logged it (the run store's record of the schedule)."""
+        if "learning_rate" in logs or "lr" in logs:
+            return logs
+        rate = getattr(getattr(self.model, "optimizer", None), "learning_rate", None)
+        try:
+            return {**logs, "learning_rate": float(rate)}
+        except (TypeError, ValueError):  # no optimizer
+            return logs
 
 
 def resume_into(model: Any, store: RunStore, run: str) -> tuple[str, TrainingState]:
