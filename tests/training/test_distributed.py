@@ -42,13 +42,14 @@ def _data() -> tuple[np.ndarray, ...]:
     return x, y, weights, x_val, y_val
 
 
-def _model(optimizer: str, seed: int = 0) -> cnnlab.Sequential:
+def _model(optimizer: str, seed: int = 0, trainable: bool = True) -> cnnlab.Sequential:
     clear_session()
     utils.set_random_seed(seed)
     model = cnnlab.Sequential([
         layers.Conv2D(3, 3, activation="relu", input_shape=(6, 6, 2)),
         layers.Flatten(),
         layers.Dense(3, activation="softmax", kernel_regularizer=regularizers.l2(1e-3))])
+    model.trainable = trainable  # before compile, which fixes the trained weights (as Keras)
     rule = optimizers.SGD(0.1, momentum=0.9) if optimizer == "sgd" else optimizers.Adam(0.01)
     model.compile(rule, "sparse_categorical_crossentropy", ["accuracy"])
     return model
@@ -59,8 +60,7 @@ def _train(optimizer: str, distribute: str | None = None, seed: int = 0, trainab
     """Fit the small conv net; SGD without, Adam with sample weights. Processes other than 0
     start from other weights (``seed``): DDP must copy process 0's."""
     x, y, weights, x_val, y_val = _data()
-    model = _model(optimizer, seed)
-    model.trainable = trainable
+    model = _model(optimizer, seed, trainable)
     history = model.fit(x, y, batch_size=BATCH, epochs=fit_args.pop("epochs", EPOCHS), seed=3,
                         sample_weight=weights if optimizer == "adam" else None,
                         validation_data=(x_val, y_val), verbose=fit_args.pop("verbose", 0),

@@ -18,7 +18,7 @@ from cnnlab import allocator, mixed_precision, optimizers
 from cnnlab.device import default_device
 from cnnlab.layers.base import KerasTensor, Layer, channel_axis_hint, format_shape, register
 from cnnlab.models.graph import Graph
-from cnnlab.training import distributed, loop
+from cnnlab.training import distributed, loop, trainability
 from cnnlab.training.callbacks import CallbackList, History
 from cnnlab.training.data_adapter import ArrayData, StreamData, is_stream, make_source
 from cnnlab.training.objectives import Objectives
@@ -42,6 +42,8 @@ class Model(Layer):
         super().__init__(name=name, **kwargs)
         self.optimizer: optimizers.Optimizer | None = None
         self.objectives: Objectives | None = None
+        self._compiled_trainable: frozenset[int] | None = None
+        self._warned_trainable = False
         self.stop_training = False
         self.history: History | None = None
         self.graph: Graph | None = None
@@ -217,6 +219,10 @@ class Model(Layer):
         self.optimizer = optimizers.get(optimizer)
         self.objectives = Objectives(loss, metrics, loss_weights, weighted_metrics)
         self._optimizer_params: list[int] = []
+        # the weights training updates (training/trainability.py); an unbuilt model's are
+        # collected when it is built
+        self._compiled_trainable = trainability.trainable_ids(self) if self.built else None
+        self._warned_trainable = False
         self.jit_compile = bool(jit_compile) and not run_eagerly
         object.__setattr__(self, "_compiled", None)  # not a submodule: no duplicate weights
 
@@ -257,9 +263,20 @@ class Model(Layer):
         if [id(p) for p in params] != self._optimizer_params:
             self.optimizer.build(params)
             self._optimizer_params = [id(p) for p in params]
+        if self._compiled_trainable is None:
+            self._compiled_trainable = trainability.trainable_ids(self)
         shapes = self.output_shape if isinstance(self.output_shape, list) else [self.output_shape]
         self.objectives.resolve(self.output_names, shapes)
         self._step_layers = self.leaf_layers()
+
+    def _train_compiled_weights(self) -> None:
+        """Let training update the weights that were trainable at ``compile()`` (as Keras);
+        warns once per compile when the layers' ``trainable`` flags changed since."""
+        now = trainability.trainable_ids(self)
+        if now != self._compiled_trainable and not self._warned_trainable:
+            self._warned_trainable = True
+            trainability.warn_changed(self.owner, self._compiled_trainable, now)
+        trainability.use_compiled(self, self._compiled_trainable)
 
     def _build_from_data(self, x: Any) -> None:
         xs = x if isinstance(x, (list, tuple)) else [x]
@@ -383,6 +400,7 @@ class Model(Layer):
                 seed = int(torch.randint(0, 2**62, ()))
             generator = torch.Generator().manual_seed(seed) if seed is not None else None
             self._prepare_from(train)
+            self._train_compiled_weights()
             self._check_data(train, "fit")
             if val is not None:
                 self._check_data(val, "fit (validation data)")
@@ -444,6 +462,7 @@ class Model(Layer):
                 recorder.store.finish(recorder.run_id)
             return self.history
         finally:  # stop the read-ahead threads of generator sources
+            trainability.restore_declared(self)
             for source in (train, val):
                 if source is not None and hasattr(source, "close"):
                     source.close()
@@ -621,7 +640,11 @@ class Model(Layer):
         table = self._class_weight_table(class_weight)
         if table is not None:
             bw = loop.class_sample_weights(table, by, bw)
-        loop.train_step(self, bx, by, bw)
+        self._train_compiled_weights()
+        try:
+            loop.train_step(self, bx, by, bw)
+        finally:
+            trainability.restore_declared(self)
         self.eval()
         return self._batch_result(return_dict)
 
