@@ -8,12 +8,12 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnlab import constraints, initializers, regularizers
 from cnnlab.layers.base import SAME_LAYOUT, Layer, WeightLayout, register
+from cnnlab.layers.scale_shift import ScaleShift
 
 
 @register()
-class LayerNormalization(Layer):
+class LayerNormalization(ScaleShift, Layer):
     """Normalize each sample over ``axis`` (not over the batch, unlike ``BatchNormalization``).
 
     For each sample, over the ``k`` values along ``axis``::
@@ -55,15 +55,9 @@ class LayerNormalization(Layer):
                              f"{epsilon!r}")
         self.axis: int | list[int] = axes if isinstance(axis, (list, tuple)) else axes[0]
         self.epsilon = float(epsilon)
-        self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
-        self.gamma: torch.nn.Parameter | None = None
-        self.beta: torch.nn.Parameter | None = None
+        self.init_scale_shift(center, scale, beta_initializer, gamma_initializer,
+                              beta_regularizer, gamma_regularizer, beta_constraint,
+                              gamma_constraint)
         if self.batch_input_shape is not None:
             self.ensure_built(self.batch_input_shape)
 
@@ -88,11 +82,7 @@ class LayerNormalization(Layer):
         self.input_ndim = rank
         # F.layer_norm's fast path normalizes trailing axes; others broadcast by hand.
         self.trailing = self.axes == list(range(rank - len(self.axes), rank))
-        shape = tuple(int(s) for s in sizes)
-        if self.scale:
-            self.gamma = torch.nn.Parameter(self.gamma_initializer(shape, dtype=torch.float32))
-        if self.center:
-            self.beta = torch.nn.Parameter(self.beta_initializer(shape, dtype=torch.float32))
+        self.build_scale_shift(tuple(int(s) for s in sizes))
         self.trainable = self.trainable
 
     def fixed_axes(self) -> list[int]:
@@ -116,22 +106,7 @@ class LayerNormalization(Layer):
         return [(name, getattr(self, name), SAME_LAYOUT) for name in ("gamma", "beta")
                 if getattr(self, name) is not None]
 
-    def weight_constraints(self) -> dict[str, Any]:
-        return {"gamma": self.gamma_constraint, "beta": self.beta_constraint}
-
-    def regularization_losses(self) -> list[torch.Tensor]:
-        pairs = ((self.gamma_regularizer, self.gamma), (self.beta_regularizer, self.beta))
-        return [reg(w) for reg, w in pairs if reg is not None and w is not None]
-
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(
-            axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale,
-            beta_initializer=initializers.serialize(self.beta_initializer),
-            gamma_initializer=initializers.serialize(self.gamma_initializer),
-            beta_regularizer=regularizers.serialize(self.beta_regularizer),
-            gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
-            beta_constraint=constraints.serialize(self.beta_constraint),
-            gamma_constraint=constraints.serialize(self.gamma_constraint),
-        )
+        config.update(axis=self.axis, epsilon=self.epsilon, **self.scale_shift_config())
         return config

@@ -7,14 +7,15 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnlab import constraints, initializers, regularizers
+from cnnlab import initializers
 from cnnlab.layers.base import SAME_LAYOUT, Layer, WeightLayout, register
+from cnnlab.layers.scale_shift import ScaleShift
 
 WEIGHT_NAMES = ("gamma", "beta", "moving_mean", "moving_variance")  # Keras's order
 
 
 @register()
-class BatchNormalization(Layer):
+class BatchNormalization(ScaleShift, Layer):
     """Normalize each channel (feature) with batch statistics in training, moving ones after.
 
     Training (``layer(x, training=True)`` or inside ``fit``), per channel c over every other
@@ -66,17 +67,11 @@ class BatchNormalization(Layer):
         if not epsilon > 0.0:
             raise ValueError(f"{self.owner}: `epsilon` must be positive, got {epsilon!r}")
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
-        self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.init_scale_shift(center, scale, beta_initializer, gamma_initializer,
+                              beta_regularizer, gamma_regularizer, beta_constraint,
+                              gamma_constraint)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
-        self.gamma: torch.nn.Parameter | None = None
-        self.beta: torch.nn.Parameter | None = None
         self.register_buffer("moving_mean", None)
         self.register_buffer("moving_variance", None)
         if self.batch_input_shape is not None:
@@ -94,10 +89,7 @@ class BatchNormalization(Layer):
                              f"size, got input shape {input_shape}")
         self.input_ndim = rank
         shape = (int(channels),)
-        if self.scale:
-            self.gamma = torch.nn.Parameter(self.gamma_initializer(shape, dtype=torch.float32))
-        if self.center:
-            self.beta = torch.nn.Parameter(self.beta_initializer(shape, dtype=torch.float32))
+        self.build_scale_shift(shape)
         self.moving_mean = self.moving_mean_initializer(shape, dtype=torch.float32)
         self.moving_variance = self.moving_variance_initializer(shape, dtype=torch.float32)
         self.trainable = self.trainable
@@ -151,25 +143,12 @@ class BatchNormalization(Layer):
         return [(name, getattr(self, name), SAME_LAYOUT) for name in WEIGHT_NAMES
                 if getattr(self, name) is not None]
 
-    def weight_constraints(self) -> dict[str, Any]:
-        return {"gamma": self.gamma_constraint, "beta": self.beta_constraint}
-
-    def regularization_losses(self) -> list[torch.Tensor]:
-        pairs = ((self.gamma_regularizer, self.gamma), (self.beta_regularizer, self.beta))
-        return [reg(w) for reg, w in pairs if reg is not None and w is not None]
-
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(
-            axis=self.axis, momentum=self.momentum, epsilon=self.epsilon, center=self.center,
-            scale=self.scale,
-            beta_initializer=initializers.serialize(self.beta_initializer),
-            gamma_initializer=initializers.serialize(self.gamma_initializer),
+            axis=self.axis, momentum=self.momentum, epsilon=self.epsilon,
             moving_mean_initializer=initializers.serialize(self.moving_mean_initializer),
             moving_variance_initializer=initializers.serialize(self.moving_variance_initializer),
-            beta_regularizer=regularizers.serialize(self.beta_regularizer),
-            gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
-            beta_constraint=constraints.serialize(self.beta_constraint),
-            gamma_constraint=constraints.serialize(self.gamma_constraint),
+            **self.scale_shift_config(),
         )
         return config
