@@ -9,12 +9,14 @@
     cnnlab runs                        # table of recorded runs
     cnnlab runs compare RUN RUN        # runs side by side, their curves overlaid in a PNG
     cnnlab serve                       # dashboard of all recorded runs (127.0.0.1:8000)
-    cnnlab evaluate RUN | predict RUN IMAGE... | report RUN | export RUN --format onnx
+    cnnlab evaluate RUN | predict RUN IMAGE... | report RUN | export RUN --format onnx|keras-h5
+    cnnlab import-weights vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 --model vgg16 --no-top
     cnnlab summary lenet --explain     # Keras's table plus the arithmetic of every layer
     cnnlab explain conv | pool         # step-by-step convolution / pooling on a small matrix
     cnnlab kernel IMAGE --kernel sobel-left
 
-Errors are printed as one line (``cnnlab: error: ...``) with exit code 1; usage errors exit 2.
+Errors are printed as one line (``cnnlab: error: ...``) with exit code 1 (``cnnlab --debug
+COMMAND`` shows the traceback); usage errors exit 2.
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ def _add_train_arguments(train: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnnlab", description="Build, train, evaluate and see "
                                      "inside convolutional neural networks.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error instead of one line")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     _add_train_arguments(sub.add_parser("train", help="train a model and record the run"))
@@ -153,14 +157,48 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="export a run's model")
     export.add_argument("run")
-    export.add_argument("--format", choices=("cnnlab", "onnx"), default="cnnlab")
+    export.add_argument("--format", choices=("cnnlab", "onnx", "keras-h5"), default="cnnlab",
+                        help="cnnlab model file, ONNX, or the weights as a Keras 2 HDF5 file "
+                             "(Keras's load_weights reads it)")
     export.add_argument("--out", default=None)
+
+    imported = sub.add_parser(
+        "import-weights", help="build a zoo model with weights from a Keras or PyTorch file",
+        description="Build the zoo model --model, load FILE into it (recognised by content: "
+                    "Keras 2 HDF5 such as vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5, "
+                    "Keras 3 .keras/.weights.h5, a PyTorch state dict or .safetensors, a cnnlab "
+                    "file) and save it as a cnnlab model file.")
+    imported.add_argument("file", help="the weights file")
+    imported.add_argument("--model", required=True, help="zoo model name (e.g. vgg16)")
+    imported.add_argument("--input-shape", type=_shape, default=None)
+    imported.add_argument("--classes", type=int, default=None)
+    imported.add_argument("--no-top", action="store_true",
+                          help="without the classifier (include_top=False; vgg16)")
+    imported.add_argument("--by-order", action="store_true",
+                          help="match a Keras 2 HDF5 file's layers by order, not by name (for "
+                               "files whose layer names differ from the zoo model's)")
+    imported.add_argument("--out", default=None,
+                          help="model file to write (default: FILE's name + .cnnlab)")
 
     add_serve_arguments(sub.add_parser("serve", help="live dashboard of the recorded runs"))
     return parser
 
 
 # --------------------------------------------------------------------------------- commands
+def _check_train_numbers(args: argparse.Namespace) -> None:
+    """The numeric options of ``cnnlab train``, checked before anything is recorded."""
+    at_least = {"--epochs": (args.epochs, 1), "--batch-size": (args.batch_size, 1),
+                "--limit": (args.limit, 1), "--nproc-per-node": (args.nproc_per_node, 1)}
+    for option, (value, low) in at_least.items():
+        if value is not None and value < low:
+            raise CommandError(f"{option} must be at least {low}, got {value}")
+    if not 0.0 <= args.validation_split < 1.0:
+        raise CommandError(f"--validation-split must be a fraction in [0, 1), got "
+                           f"{args.validation_split}")
+    if args.lr is not None and not args.lr > 0.0:
+        raise CommandError(f"--lr must be a positive number, got {args.lr}")
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     import torch
 
@@ -170,8 +208,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from cnnlab.training import distributed
     from cnnlab.zoo.recipes import get_recipe
 
-    if args.nproc_per_node < 1:
-        raise CommandError(f"--nproc-per-node must be at least 1, got {args.nproc_per_node}")
+    _check_train_numbers(args)
     if args.nproc_per_node > 1 and not distributed.launched():
         distributed.launch(args.nproc_per_node, ["-m", "cnnlab", *args.argv])
         return
@@ -521,9 +558,12 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 def cmd_export(args: argparse.Namespace) -> None:
     record, model = _run_model(args.run)
-    out = args.out or f"{record.id}.{'onnx' if args.format == 'onnx' else 'cnnlab'}"
+    suffix = {"cnnlab": "cnnlab", "onnx": "onnx", "keras-h5": "weights.h5"}[args.format]
+    out = args.out or f"{record.id}.{suffix}"
     if args.format == "cnnlab":
         model.save(out)
+    elif args.format == "keras-h5":
+        model.save_weights(out, save_format="h5")
     else:
         from cnnlab.io.onnx import export_onnx
 
@@ -531,9 +571,30 @@ def cmd_export(args: argparse.Namespace) -> None:
     print(f"wrote {out}")
 
 
+def cmd_import_weights(args: argparse.Namespace) -> None:
+    from cnnlab import zoo
+    from cnnlab.io.weight_files import load_weights_file, weights_format
+
+    options: dict[str, Any] = {}
+    if args.input_shape is not None:
+        options["input_shape"] = args.input_shape
+    if args.classes is not None:
+        options["classes"] = args.classes
+    if args.no_top:
+        options["include_top"] = False
+    kind = weights_format(args.file)
+    model = zoo.get_model(args.model, **options)
+    load_weights_file(model, args.file, by_name=kind == "keras2-h5" and not args.by_order)
+    out = args.out or f"{Path(args.file).name.split('.')[0]}.cnnlab"
+    model.save(out)
+    print(f"{args.model}: {model.count_params():,} parameters loaded from {args.file} "
+          f"({kind}); wrote {out}")
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
             "summary": cmd_summary, "explain": cmd_explain, "kernel": cmd_kernel,
-            "runs": cmd_runs, "report": cmd_report, "export": cmd_export, "serve": cmd_serve}
+            "runs": cmd_runs, "report": cmd_report, "export": cmd_export, "serve": cmd_serve,
+            "import-weights": cmd_import_weights}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -541,8 +602,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         COMMANDS[args.command](args)
-    except (CommandError, ValueError, TypeError, KeyError, FileNotFoundError, ImportError,
+    except (CommandError, ValueError, TypeError, KeyError, OSError, ImportError,
             RuntimeError) as err:
+        if args.debug:
+            raise
         message = str(err).strip("'\"") if isinstance(err, KeyError) else str(err)
         print(f"cnnlab: error: {message}", file=sys.stderr)
         return 1

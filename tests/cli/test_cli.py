@@ -85,9 +85,46 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     assert done.returncode == 2 and "invalid int value" in done.stderr
 
 
+@pytest.mark.parametrize("option, value, message", [
+    ("--epochs", "-1", "--epochs must be at least 1, got -1"),
+    ("--batch-size", "0", "--batch-size must be at least 1, got 0"),
+    ("--limit", "0", "--limit must be at least 1, got 0"),
+    ("--lr", "-0.1", "--lr must be a positive number, got -0.1"),
+    ("--validation-split", "1", "--validation-split must be a fraction in [0, 1), got 1.0"),
+])
+def test_bad_train_numbers_are_refused_before_a_run_is_recorded(tmp_path, option, value,
+                                                                 message):
+    done = cnnlab(tmp_path, "train", option, value, ok=False)
+    assert done.returncode == 1 and done.stderr == f"cnnlab: error: {message}\n"
+    assert not (tmp_path / "runs").exists()
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    done = cnnlab(tmp_path, "--debug", "evaluate", "missing-run", ok=False)
+    assert done.returncode == 1 and "Traceback" in done.stderr and "missing-run" in done.stderr
+
+
+def test_export_keras_h5_and_import_weights_round_trip(trained):
+    h5py = pytest.importorskip("h5py")
+    home, run_id, _ = trained
+    cnnlab(home, "export", run_id, "--format", "keras-h5", "--out", "w.h5")
+    with h5py.File(home / "w.h5") as f:
+        assert f.attrs["layer_names"][0] == b"conv2d"  # Keras 2's layout
+    out = cnnlab(home, "import-weights", "w.h5", "--model", "lenet", "--input-shape", "8,8,1",
+                 "--out", "imported.cnnlab").stdout
+    assert "(keras2-h5)" in out and (home / "imported.cnnlab").stat().st_size > 0
+    from cnnlab import load_model
+    from cnnlab.runs.store import RunStore
+
+    original = load_model(RunStore(home / "runs" / "cnnlab.db").get(run_id).checkpoint)
+    for a, b in zip(original.get_weights(), load_model(home / "imported.cnnlab").get_weights(),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_help_for_every_command(tmp_path):
     for command in ("train", "evaluate", "predict", "summary", "explain", "kernel", "runs",
-                    "report", "export"):
+                    "report", "export", "serve", "import-weights"):
         assert "usage: cnnlab" in cnnlab(tmp_path, command, "--help").stdout
 
 

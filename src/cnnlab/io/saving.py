@@ -262,7 +262,9 @@ def _warn(message: str) -> None:
 def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | None = None,
                compile: bool = True) -> Model:
     """Rebuild a model written by :func:`save_model`: architecture, weights and, with
-    ``compile=True``, the compile arguments and optimizer state.
+    ``compile=True``, the compile arguments and optimizer state. A Keras 3 ``.keras`` archive
+    is read by :func:`cnnlab.io.keras_archive.load_keras_archive` (its layers must be ones
+    cnnlab has; its optimizer state is not restored).
 
     ``custom_objects`` maps names to your own layer classes (for class names that are not
     registered) and to the functions used as losses/metrics, as in Keras. Class names are
@@ -270,6 +272,10 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
     Raises ``ValueError`` naming the file for anything that is not a valid cnnlab model file.
     """
     custom_objects = _check_custom_objects(custom_objects)
+    from cnnlab.io.keras_archive import is_keras_archive, load_keras_archive
+
+    if is_keras_archive(filepath):
+        return load_keras_archive(filepath, compile=compile)
     source = repr(os.fspath(filepath))
     members = _read_archive(os.fspath(filepath), source)
     config = _read_config(members[CONFIG], source)

@@ -711,15 +711,34 @@ class Model(Layer):
 
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
-    def save_weights(self, filepath: str, overwrite: bool = True, **kwargs: Any) -> None:
-        from cnnlab.io.saving import save_weights
+    def save_weights(self, filepath: str, overwrite: bool = True, save_format: str | None = None,
+                     options: Any = None) -> None:
+        """Write the weights atomically: cnnlab's safetensors file whatever the name
+        (``model.weights.h5`` too), or with ``save_format='h5'`` a Keras 2 HDF5 file that
+        Keras's ``load_weights`` reads (needs h5py). Differs from Keras 2, which picks HDF5 from
+        an ``.h5`` name. ``options`` is accepted and ignored."""
+        if save_format in (None, "cnnlab", "tf", "safetensors"):
+            from cnnlab.io.saving import save_weights
 
-        save_weights(self, filepath, overwrite=overwrite)
+            save_weights(self, filepath, overwrite=overwrite)
+        elif save_format in ("h5", "keras2-h5"):
+            from cnnlab.io.atomic import check_target
+            from cnnlab.io.keras_weights import save_keras_h5
 
-    def load_weights(self, filepath: str, **kwargs: Any) -> None:
-        from cnnlab.io.saving import load_weights
+            save_keras_h5(self, check_target(filepath, overwrite))
+        else:
+            raise ValueError(f"save_weights: `save_format` must be None or 'h5', got "
+                             f"{save_format!r}")
 
-        load_weights(self, filepath)
+    def load_weights(self, filepath: str, by_name: bool = False, skip_mismatch: bool = False,
+                     options: Any = None) -> None:
+        """Load weights from any file cnnlab reads, recognised by its content
+        (:mod:`cnnlab.io.weight_files`: cnnlab, Keras 3 ``.keras``/``.weights.h5``, Keras 2
+        HDF5, PyTorch state dicts). ``by_name``/``skip_mismatch`` as in Keras 2 (HDF5 files
+        only). ``options`` is accepted and ignored."""
+        from cnnlab.io.weight_files import load_weights_file
+
+        load_weights_file(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
 
     def get_config(self) -> dict:
         from cnnlab.models.config import model_config

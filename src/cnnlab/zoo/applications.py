@@ -6,9 +6,9 @@
 
 ``weights``: ``None`` (random initialization), ``'imagenet'`` (Keras downloads the file;
 cnnlab cannot, so this raises and says what to do instead), or the path of a weights file:
-a cnnlab file (``save_weights``/``save``) is loaded strictly, a Keras HDF5 file (such as
-``vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5``) by layer name with
-:func:`cnnlab.io.keras_weights.load_keras_h5` (the layer names are Keras's).
+a Keras 2 HDF5 file (such as ``vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5``) is loaded
+by layer name (the layer names are Keras's), any other file cnnlab reads (its own, Keras 3,
+PyTorch state dicts: :mod:`cnnlab.io.weight_files`) strictly by layer order.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from cnnlab.layers import Dense, GlobalAveragePooling2D, GlobalMaxPooling2D, KerasTensor
 from cnnlab.models import Model, clone_model
+from cnnlab.zoo.common import load_pretrained
 from cnnlab.zoo.resnet import resnet18
 from cnnlab.zoo.resnet50 import resnet50
 from cnnlab.zoo.vgg import vgg16
@@ -63,14 +64,7 @@ def _shape_of(name: str, input_tensor: Any, input_shape: Any) -> Any:
 def _finish(model: Model, name: str, weights: Any, input_tensor: Any) -> Model:
     if input_tensor is not None:
         model = clone_model(model, input_tensors=input_tensor)
-    if weights is not None:
-        from cnnlab.io.keras_weights import is_hdf5, load_keras_h5
-
-        if is_hdf5(weights):
-            load_keras_h5(model, weights, by_name=True)
-        else:
-            model.load_weights(os.fspath(weights))
-    return model
+    return load_pretrained(model, weights, name)
 
 
 def _application(name: str, builder: Callable[..., Model]) -> Callable[..., Model]:

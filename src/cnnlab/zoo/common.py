@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -35,6 +36,23 @@ def check_classes(classes: int, model: str) -> int:
     if classes <= 0:
         raise ValueError(f"{model}: `classes` must be positive, got {classes}")
     return classes
+
+
+def load_pretrained(model: Any, weights: str | os.PathLike | None, name: str) -> Any:
+    """``model`` with the weights of the file ``weights`` (``None``: as initialized).
+
+    Any file :mod:`cnnlab.io.weight_files` reads; a Keras 2 HDF5 file (the
+    ``keras.applications`` files) is matched by layer name, so a ``_notop`` file loads into a
+    base, every other format strictly by layer order."""
+    if weights is None:
+        return model
+    if not isinstance(weights, (str, os.PathLike)) or not os.path.isfile(weights):
+        raise ValueError(f"{name}: `weights` must be None or the path of a weights file that "
+                         f"exists, got weights={weights!r}")
+    from cnnlab.io.weight_files import weights_format
+
+    model.load_weights(os.fspath(weights), by_name=weights_format(weights) == "keras2-h5")
+    return model
 
 
 @contextmanager

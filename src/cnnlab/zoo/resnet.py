@@ -16,6 +16,7 @@ bottom/right and shift the sampling grid.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from cnnlab.layers import (
@@ -29,7 +30,7 @@ from cnnlab.layers import (
     ZeroPadding2D,
 )
 from cnnlab.models import Model
-from cnnlab.zoo.common import building, check_classes, check_input_shape, conv_bn
+from cnnlab.zoo.common import building, check_classes, check_input_shape, conv_bn, load_pretrained
 
 BN = {"epsilon": 1e-5, "momentum": 0.9}
 
@@ -70,7 +71,8 @@ def _head(x: KerasTensor, classes: int) -> KerasTensor:
     return Dense(classes, activation="softmax", name="predictions")(x)
 
 
-def resnet18(input_shape: Sequence[int | None] = (224, 224, 3), classes: int = 1000) -> Model:
+def resnet18(input_shape: Sequence[int | None] = (224, 224, 3), classes: int = 1000,
+             weights: str | os.PathLike | None = None) -> Model:
     """ResNet-18 (He et al. 2015, Table 1; torchvision's ``resnet18``).
 
     ===========  ==========================================  ==========
@@ -88,7 +90,8 @@ def resnet18(input_shape: Sequence[int | None] = (224, 224, 3), classes: int = 1
     At 224x224x3 with 1000 classes: 11,689,512 trainable parameters, exactly torchvision's
     count (convolution kernels, BN ``gamma``/``beta``, the dense layer), plus 9,600 BN moving
     statistics that cnnlab, like Keras, lists as non-trainable weights: 11,699,112 in all.
-    Global pooling makes any input size work.
+    Global pooling makes any input size work. ``weights``: ``None`` or a weights file, e.g. a
+    torchvision ``resnet18`` state dict (:func:`cnnlab.zoo.common.load_pretrained`).
     """
     input_shape = check_input_shape(input_shape, "resnet18")
     classes = check_classes(classes, "resnet18")
@@ -100,7 +103,8 @@ def resnet18(input_shape: Sequence[int | None] = (224, 224, 3), classes: int = 1
         x = ZeroPadding2D(1, name="pool1_pad")(x)  # zeros never win: the input is >= 0
         x = MaxPooling2D(3, strides=2, name="pool1_pool")(x)
         x = _stages(x, (64, 128, 256, 512), blocks=2, first=2)
-        return Model(inputs, _head(x, classes), name="resnet18")
+        model = Model(inputs, _head(x, classes), name="resnet18")
+    return load_pretrained(model, weights, "resnet18")
 
 
 def resnet20(input_shape: Sequence[int | None] = (32, 32, 3), classes: int = 10) -> Model:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from cnnlab.layers import (
@@ -15,7 +16,7 @@ from cnnlab.layers import (
     MaxPooling2D,
 )
 from cnnlab.models import Sequential
-from cnnlab.zoo.common import building, check_classes, check_input_shape
+from cnnlab.zoo.common import building, check_classes, check_input_shape, load_pretrained
 
 BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))  # (filters, convolutions)
 POOLINGS = {None: None, "avg": GlobalAveragePooling2D, "max": GlobalMaxPooling2D}
@@ -23,7 +24,8 @@ POOLINGS = {None: None, "avg": GlobalAveragePooling2D, "max": GlobalMaxPooling2D
 
 def vgg16(include_top: bool = True, input_shape: Sequence[int | None] | None = None,
           classes: int = 1000, pooling: str | None = None,
-          classifier_activation: str | None = "softmax") -> Sequential:
+          classifier_activation: str | None = "softmax",
+          weights: str | os.PathLike | None = None) -> Sequential:
     """VGG16 as ``keras.applications.VGG16`` builds it (without pretrained weights).
 
     ===============  ======================================  ==========  ===========
@@ -47,8 +49,10 @@ def vgg16(include_top: bool = True, input_shape: Sequence[int | None] | None = N
     ``input_shape`` defaults to ``(224, 224, 3)`` with the top and ``(None, None, 3)``
     without (any size of at least 32x32); ``pooling`` (only without the top): ``None`` keeps
     the 4D feature maps, ``'avg'``/``'max'`` adds global pooling; ``classifier_activation``
-    of ``predictions`` (``None`` gives logits). Keras's ``weights='imagenet'`` is not
-    offered here: import weights with ``cnnlab.io``.
+    of ``predictions`` (``None`` gives logits). ``weights``: ``None`` (random
+    initialization) or a weights file (:func:`cnnlab.zoo.common.load_pretrained`: Keras's
+    ``vgg16_weights_tf_dim_ordering_tf_kernels[_notop].h5``, a torchvision ``vgg16`` state
+    dict, a Keras 3 or cnnlab file); Keras's ``weights='imagenet'`` download is not offered.
     """
     if input_shape is None:
         input_shape = (224, 224, 3) if include_top else (None, None, 3)
@@ -69,4 +73,4 @@ def vgg16(include_top: bool = True, input_shape: Sequence[int | None] | None = N
     elif pooling is not None:
         layers.append(POOLINGS[pooling]())
     with building("vgg16", input_shape):
-        return Sequential(layers, name="vgg16")
+        return load_pretrained(Sequential(layers, name="vgg16"), weights, "vgg16")
