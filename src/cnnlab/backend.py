@@ -1,4 +1,5 @@
-"""Keras's ``backend`` functions that lecture programs call (``K.image_data_format()``, ...).
+"""Keras's ``backend`` functions that lecture programs call (``K.image_data_format()``, ...),
+the backend math (``K.mean``, ``K.square``, ...) and ``K.gradients`` (:mod:`cnnlab.backend_math`).
 
 cnnlab always works channels-last at the API; ``set_image_data_format('channels_first')`` is
 refused with an explanation instead of silently changing layouts (pass
@@ -12,6 +13,22 @@ from typing import Any
 import numpy as np
 import torch
 
+from cnnlab.backend_math import (  # noqa: A004 - Keras's names shadow builtins here
+    abs,
+    clip,
+    exp,
+    gradients,
+    log,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    pow,
+    sqrt,
+    square,
+    sum,
+)
 from cnnlab.layers.base import clear_session
 from cnnlab.models.function import function, learning_phase
 from cnnlab.optimizers import LearningRateValue
@@ -120,7 +137,9 @@ def set_learning_phase(value: int) -> None:
     """Accepted for Keras-2 programs; cnnlab switches modes in fit/evaluate/predict."""
 
 
-__all__ = ["backend", "batch_get_value", "batch_set_value", "clear_session", "count_params",
-           "epsilon", "floatx", "function", "get_value", "image_data_format", "image_dim_ordering",
-           "int_shape", "learning_phase", "set_epsilon", "set_floatx", "set_image_data_format",
-           "set_image_dim_ordering", "set_learning_phase", "set_value"]
+__all__ = ["abs", "backend", "batch_get_value", "batch_set_value", "clear_session", "clip",
+           "count_params", "epsilon", "exp", "floatx", "function", "get_value", "gradients",
+           "image_data_format", "image_dim_ordering", "int_shape", "learning_phase", "log",
+           "max", "maximum", "mean", "min", "minimum", "pow", "set_epsilon", "set_floatx",
+           "set_image_data_format", "set_image_dim_ordering", "set_learning_phase",
+           "set_value", "sqrt", "square", "sum"]

@@ -26,6 +26,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from .pipeline import Dataset
+
 __all__ = ["IMAGE_FORMATS", "ImageDataset", "image_dataset_from_directory", "list_image_files"]
 
 IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -127,7 +129,7 @@ def _load_image(
     return resized[0].permute(1, 2, 0).contiguous()
 
 
-class ImageDataset:
+class ImageDataset(Dataset):
     """Iterable of ``(images, labels)`` batches read from image files (Keras's tf.data analogue).
 
     ``images``: float32 ``(B, H, W, C)`` channels-last tensor, values 0..255 (not rescaled).
@@ -136,7 +138,9 @@ class ImageDataset:
     yielded. With ``batch_size=None`` single examples are yielded instead of batches.
     ``len()`` is the number of batches. With ``shuffle=True`` every pass (epoch) draws a new
     permutation from a generator seeded with ``seed`` (Keras reshuffles each epoch too, through
-    a bounded buffer; here the permutation is uniform over all files).
+    a bounded buffer; here the permutation is uniform over all files). It is a
+    :class:`~cnnlab.data.pipeline.Dataset`: ``.take(1)``, ``.map(fn)``, ``.prefetch(n)``,
+    ``.cache()`` work as on Keras's ``tf.data.Dataset``.
     """
 
     def __init__(
@@ -160,6 +164,9 @@ class ImageDataset:
                            crop_to_aspect_ratio)
         self._batch_size, self._shuffle = batch_size, shuffle
         self._rng = np.random.default_rng(seed)
+
+    def cardinality(self) -> int:
+        return len(self)
 
     def __len__(self) -> int:
         if self._batch_size is None:

@@ -126,6 +126,50 @@ class KerasTensor:
         origin = f", from {self.node.layer.name!r}" if self.node else ""
         return f"<KerasTensor shape={format_shape(self.shape)}{origin}>"
 
+    # Operations record graph nodes (layers/symbolic.py), as Keras 2's TFOpLambda layers do:
+    # ``model.output[:, 386]``, ``loss / 2``, ``grads / (K.sqrt(...) + 1e-5)``.
+    def _op(self, description: str, function: Callable, *operands: Any) -> Any:
+        from cnnlab.layers.symbolic import apply
+
+        return apply(function, *operands, description=description)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._op("getitem", lambda t: t[key], self)
+
+    def __iter__(self) -> Any:
+        raise TypeError(f"a symbolic tensor cannot be iterated over ({self!r}); index it "
+                        f"(x[0]) or run it with a model first")
+
+    def __neg__(self) -> Any:
+        return self._op("negative", lambda a: -a, self)
+
+    def __add__(self, other: Any) -> Any:
+        return self._op("add", lambda a, b: a + b, self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return self._op("add", lambda a, b: a + b, other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return self._op("subtract", lambda a, b: a - b, self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._op("subtract", lambda a, b: a - b, other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return self._op("multiply", lambda a, b: a * b, self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return self._op("multiply", lambda a, b: a * b, other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return self._op("divide", lambda a, b: a / b, self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return self._op("divide", lambda a, b: a / b, other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        return self._op("pow", lambda a, b: a ** b, self, other)
+
 
 class Node:
     """One call of a layer on symbolic inputs: ``outputs = layer(inputs, **kwargs)``."""

@@ -7,6 +7,10 @@ The Keras-2 way to read intermediate activations::
 
 With ``K.learning_phase()`` among the inputs, its value (0 = inference, 1 = training) picks
 the mode: ``K.function([model.input, K.learning_phase()], [out])([x, 1])`` runs dropout.
+
+Outputs may be symbolic expressions (``K.mean(layer.output[..., 0])``) and the symbolic
+gradients of ``K.gradients``: the graph then runs with autograd, the inputs requiring gradients
+(Deep Learning with Python, 1st ed., 5.4: filter visualization and class activation maps).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 import torch
 
 from cnnlab.layers.base import KerasTensor
+from cnnlab.layers.symbolic import Gradients
 
 
 class LearningPhase:
@@ -65,6 +70,7 @@ def function(inputs: Any, outputs: Any, updates: Any = None, name: str | None = 
                 raise TypeError(f"K.function: `{role}` must be symbolic tensors such as "
                                 f"model.input or layer.output, got {type(t).__name__}")
     graph_model = Model(tensors, output_list, name=name or "function")
+    differentiates = any(isinstance(node.layer, Gradients) for node in graph_model.graph.nodes)
 
     def run(values: Sequence[Any]) -> Any:
         values = list(values) if isinstance(values, (list, tuple)) else [values]
@@ -74,8 +80,14 @@ def function(inputs: Any, outputs: Any, updates: Any = None, name: str | None = 
         training = bool(values[phase_at[0]]) if phase_at else False
         arrays = [torch.as_tensor(np.asarray(v, dtype=np.float32), device=graph_model.device)
                   for i, v in enumerate(values) if i not in phase_at]
-        with torch.inference_mode():
-            results = graph_model.graph.run(arrays, training=training)
+        if differentiates:
+            with torch.enable_grad():
+                arrays = [a.requires_grad_(True) if a.is_floating_point() else a
+                          for a in arrays]
+                results = [r.detach() for r in graph_model.graph.run(arrays, training=training)]
+        else:
+            with torch.inference_mode():
+                results = graph_model.graph.run(arrays, training=training)
         results = [r.cpu().numpy() for r in results]
         return results if many_outputs else results[0]
 

@@ -15,7 +15,10 @@
 Differences from TensorFlow: PyTorch records every operation on tensors that require
 gradients, so a value computed from the weights *outside* the ``with`` block has gradients too
 (TensorFlow would return ``None``), and ``watch(x)`` marks ``x`` itself (``x.requires_grad``
-becomes True). Sources that nothing was recorded for get ``None``, as in TensorFlow.
+becomes True until a non-persistent tape has given its gradient, so that an update in place
+such as ``image += lr * grads`` works afterwards, as the filter-visualization tutorials do; a
+watched intermediate result is then detached, so ``conv_output.numpy()`` works, as in Grad-CAM).
+Sources that nothing was recorded for get ``None``, as in TensorFlow.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class GradientTape:
         self.persistent = bool(persistent)
         self.watch_accessed_variables = bool(watch_accessed_variables)
         self._watched: dict[int, torch.Tensor] = {}
+        self._marked: list[torch.Tensor] = []  # leaves whose requires_grad watch() turned on
         self._used = False
         self._shared = False  # another tape recorded at the same time: keep the graph
         self._grad_mode: Any = None
@@ -99,6 +103,8 @@ class GradientTape:
                 continue
             if not t.requires_grad:
                 t.requires_grad_(True)
+                if t.is_leaf:
+                    self._marked.append(t)
             self._watched[id(t)] = t
 
     def watched_variables(self) -> list[torch.Tensor]:
@@ -157,4 +163,17 @@ class GradientTape:
         if unconnected_gradients == "zero":
             grads = [torch.zeros_like(s) if g is None else g
                      for s, g in zip(source_leaves, grads, strict=True)]
+        if not self.persistent and not any(tape is not self for tape in _RECORDING):
+            self._unmark()
         return _rebuild(sources, iter(grads))
+
+    def _unmark(self) -> None:
+        """The tape is used up: watched tensors become constants again, as a ``tf.Tensor`` is
+        outside its tape (leaves get ``requires_grad=False`` back, watched intermediate results
+        are detached in place), so that ``x += lr * grads`` and ``x.numpy()`` work."""
+        for t in self._marked:
+            t.requires_grad_(False)
+        self._marked.clear()
+        for t in self._watched.values():
+            if t.grad_fn is not None and t._base is None:  # views cannot be detached in place
+                t.detach_()
