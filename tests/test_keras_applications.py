@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from cnnlab import tf
+from cnnlab.io import load_model
 from cnnlab.keras import applications
 from cnnlab.keras.applications import imagenet_utils, resnet, resnet50, vgg16
 from cnnlab.layers import Input, Rescaling
@@ -128,6 +129,26 @@ def test_vgg16_and_resnet_preprocess_input_is_caffe_mode_and_leaves_the_input_al
         imagenet_utils.preprocess_input(pixel, mode="keras")
     with pytest.raises(ValueError, match="expected 3 colour channels"):
         vgg16.preprocess_input(np.zeros((2, 4, 4, 1)))
+
+
+@pytest.mark.parametrize("mode", ["caffe", "tf", "torch"])
+def test_preprocess_input_on_a_symbolic_input_is_a_saveable_layer(tmp_path, mode):
+    from cnnlab.keras import Model
+    from cnnlab.layers import ImageNetPreprocessing
+
+    inputs = Input((4, 5, 3))
+    outputs = imagenet_utils.preprocess_input(inputs, mode=mode)
+    assert isinstance(outputs.node.layer, ImageNetPreprocessing)
+    assert outputs.shape == (None, 4, 5, 3)
+    model = Model(inputs, outputs)
+    x = np.random.default_rng(2).integers(0, 256, (2, 4, 5, 3)).astype(np.float32)
+    np.testing.assert_allclose(model.predict(x, verbose=0), numpy_reference(x, mode),
+                               rtol=1e-5, atol=1e-4)
+    model.save(tmp_path / "pre.cnnlab")
+    restored = load_model(tmp_path / "pre.cnnlab")
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match="expected 3 colour channels"):
+        vgg16.preprocess_input(Input((4, 4, 1)))
 
 
 # ----------------------------------------------------------------------------- decode_predictions

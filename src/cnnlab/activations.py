@@ -185,10 +185,11 @@ def apply_to_fresh(activation: Activation, x: torch.Tensor) -> torch.Tensor:
     Outside autograd (``torch.no_grad`` / ``torch.inference_mode``: predict, evaluate) the
     built-in element-wise activations overwrite ``x`` instead of allocating a second tensor of
     its size, so a layer's output costs one buffer, as with ``nn.ReLU(inplace=True)``. In
-    training, and for other activations, this is ``activation(x)``.
+    training, while ``torch.jit.trace`` records (its graph must not depend on the grad mode),
+    and for other activations, this is ``activation(x)``.
     """
     in_place = _IN_PLACE.get(activation)
-    if in_place is None or torch.is_grad_enabled():
+    if in_place is None or torch.is_grad_enabled() or torch.jit.is_tracing():
         return activation(x)
     return in_place(x)
 

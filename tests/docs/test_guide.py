@@ -1,6 +1,7 @@
 """The user guide's snippets run, so the guide cannot rot.
 
-Every ```python block of every page of ``docs/guide/*.md`` runs, in order, in one namespace
+Every ```python block of every page of ``docs/guide/*.md`` (and of the walk-throughs in
+:data:`WALKTHROUGHS`) runs, in order, in one namespace
 per page, in a fresh temporary working folder that is also ``$CNNLAB_HOME`` (matplotlib on
 Agg). Blocks fenced as ```sh test run too, line by line: a ``cnnlab ...`` line through
 ``cnnlab.cli.main`` in this process (it must return 0), any other line with ``bash -c``.
@@ -31,7 +32,8 @@ SKIP_MARKER = "<!-- skip-test -->"
 FENCE = re.compile(r"^```(?P<info>[^`]*)$")
 # Pages whose snippets train models or build large ones (a few seconds or more each).
 SLOW_PAGES = {"getting-started.md", "explain.md", "zoo.md", "runs-and-cli.md",
-              "transfer-learning.md", "augmentation.md", "performance.md"}
+              "transfer-learning.md", "augmentation.md", "performance.md", "transfer.md"}
+WALKTHROUGHS = [ROOT / "docs" / "transfer.md"]  # pages outside the guide that also run
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def extract_blocks(text: str) -> list[Block]:
 
 
 def guide_pages() -> list[Path]:
-    return sorted(GUIDE.glob("*.md"))
+    return sorted(GUIDE.glob("*.md")) + WALKTHROUGHS
 
 
 def page_params() -> list:

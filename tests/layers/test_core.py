@@ -68,6 +68,21 @@ def test_rescaling_scales_uint8_images_to_unit_range():
     assert Rescaling(2.0, offset=-1.0)(torch.tensor([0.5])).item() == 0.0
 
 
+def test_rescaling_per_channel_scale_and_offset_broadcast_over_the_last_axis():
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    layer = Rescaling(list(1 / std), offset=list(-mean / std))
+    x = np.random.default_rng(0).random((2, 3, 4, 3)).astype(np.float32)
+    np.testing.assert_allclose(layer(torch.from_numpy(x)).numpy(), (x - mean) / std,
+                               rtol=1e-5, atol=1e-6)
+    assert layer.get_config()["scale"] == pytest.approx(list(1 / std))
+    assert Rescaling(np.float32(0.5))(torch.tensor([2.0])).item() == 1.0
+    with pytest.raises(ValueError, match=r"`scale` has 3 values, one per channel, but the "
+                       r"input has 1 channels"):
+        Rescaling([1.0, 2.0, 3.0])(Input((4, 4, 1)))
+    with pytest.raises(TypeError, match="`offset` must be a number or a list of numbers"):
+        Rescaling(1.0, offset="zero")
+
+
 def test_input_shapes_and_errors():
     x = Input((28, 28, 1))
     assert x.shape == (None, 28, 28, 1)

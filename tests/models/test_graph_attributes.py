@@ -263,8 +263,11 @@ def test_layers_may_be_named_like_model_attributes():
     model = models.Model(inputs, outputs)
     assert model.output is outputs and callable(model.summary)
     assert model.get_layer("output").units == 2
-    assert sorted(dict(model.named_parameters())) == ["output.bias", "output.kernel",
-                                                      "summary.bias", "summary.kernel"]
+    assert sorted(model.state_dict()) == ["output.bias", "output.kernel", "summary.bias",
+                                          "summary.kernel"]  # files keep the layer names
+    assert sorted(dict(model.named_parameters())) == [  # submodules PyTorch tools can reach
+        "layer:output.bias", "layer:output.kernel", "layer:summary.bias", "layer:summary.kernel"]
+    assert model.get_submodule("layer:summary") is model.get_layer("summary")
     x = np.ones((1, 3), np.float32)
     np.testing.assert_allclose(model.predict(x, verbose=0),
                                layer_by_layer(models.Sequential(model.layers[1:]), x)[-1],

@@ -24,6 +24,7 @@ from cnnlab.layers.conv import (
 )
 from cnnlab.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 from cnnlab.layers.core import Activation, Dense, Input, InputLayer, Lambda, Rescaling
+from cnnlab.layers.imagenet_preprocessing import ImageNetPreprocessing
 from cnnlab.layers.layer_normalization import LayerNormalization
 from cnnlab.layers.merging import (
     Add,
@@ -107,7 +108,8 @@ __all__ = [
     "GaussianNoise", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
     "GlobalAveragePooling3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
     "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalMaxPooling1D",
-    "GlobalMaxPooling2D", "GlobalMaxPooling3D", "Input", "InputLayer", "KerasTensor", "Lambda",
+    "GlobalMaxPooling2D", "GlobalMaxPooling3D", "ImageNetPreprocessing",
+    "Input", "InputLayer", "KerasTensor", "Lambda",
     "Layer", "LayerNormalization", "LeakyReLU", "MaxPool1D", "MaxPool2D", "MaxPool3D",
     "MaxPooling1D", "MaxPooling2D",
     "MaxPooling3D", "Maximum", "Minimum", "Multiply", "Normalization", "PReLU", "Permute", "ReLU",

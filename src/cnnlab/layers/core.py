@@ -200,18 +200,54 @@ class Activation(Layer):
 
 @register()
 class Rescaling(Layer):
-    """``y = x·scale + offset`` (e.g. ``Rescaling(1/255)`` scales pixels to [0, 1])."""
+    """``y = x·scale + offset`` (e.g. ``Rescaling(1/255)`` scales pixels to [0, 1]).
 
-    def __init__(self, scale: float, offset: float = 0.0, **kwargs: Any):
+    ``scale`` and ``offset`` are numbers, or one number per channel (a list broadcast over the
+    last axis, as Keras 3 broadcasts them): ``Rescaling([1/0.229, 1/0.224, 1/0.225],
+    offset=[-0.485/0.229, -0.456/0.224, -0.406/0.225])`` standardises like torchvision.
+    Integer input becomes float32.
+    """
+
+    def __init__(self, scale: float | Sequence[float], offset: float | Sequence[float] = 0.0,
+                 **kwargs: Any):
         super().__init__(**kwargs)
-        self.scale, self.offset = float(scale), float(offset)
+        self.scale, self.offset = self._factor("scale", scale), self._factor("offset", offset)
         if self.batch_input_shape is not None:
             self.ensure_built(self.batch_input_shape)
+
+    def _factor(self, argument: str, value: Any) -> float | list[float]:
+        """A number, or a non-empty list of numbers (one per channel)."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        values = value.tolist() if hasattr(value, "tolist") else value
+        if isinstance(values, (int, float)) and not isinstance(values, bool):
+            return float(values)
+        if (isinstance(values, (list, tuple)) and values
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)):
+            return [float(v) for v in values]
+        raise TypeError(f"{self.owner}: `{argument}` must be a number or a list of numbers "
+                        f"(one per channel), got {value!r}")
+
+    def build(self, input_shape: Any) -> None:
+        channels = input_shape[-1] if input_shape else None
+        for argument in ("scale", "offset"):
+            value = getattr(self, argument)
+            if isinstance(value, list) and len(value) != 1 and channels is not None \
+                    and len(value) != channels:
+                raise ValueError(f"{self.owner}: `{argument}` has {len(value)} values, one per "
+                                 f"channel, but the input has {channels} channels "
+                                 f"(shape {tuple(input_shape)})")
+        super().build(input_shape)
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         if not inputs.is_floating_point():
             inputs = inputs.float()
-        return inputs * self.scale + self.offset
+        scale, offset = self.scale, self.offset
+        if isinstance(scale, list):
+            scale = inputs.new_tensor(scale)
+        if isinstance(offset, list):
+            offset = inputs.new_tensor(offset)
+        return inputs * scale + offset
 
     def get_config(self) -> dict:
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}

@@ -18,6 +18,7 @@ from cnnlab import allocator, mixed_precision, optimizers
 from cnnlab.device import default_device
 from cnnlab.layers.base import KerasTensor, Layer, channel_axis_hint, format_shape, register
 from cnnlab.models.graph import Graph
+from cnnlab.models.layer_keys import install_state_dict_names, module_key
 from cnnlab.training import distributed, loop, trainability
 from cnnlab.training.callbacks import CallbackList, History
 from cnnlab.training.data_adapter import ArrayData, StreamData, is_stream, make_source
@@ -50,6 +51,7 @@ class Model(Layer):
         self._step_layers: list[Layer] | None = None
         self.loss_scaler: mixed_precision.LossScaler | None = None
         object.__setattr__(self, "_parallel", None)  # the DDP wrapper while fit distributes
+        install_state_dict_names(self)
         if inputs is not None or outputs is not None:
             self._init_graph(inputs, outputs)
 
@@ -71,17 +73,13 @@ class Model(Layer):
         self.output_shape_built = out_shapes if self._multi_out else out_shapes[0]
 
     def _register_layer(self, layer: Layer) -> None:
-        if layer.name in self._modules:
-            if self._modules[layer.name] is layer:
+        key = module_key(self, layer.name)  # 'layer:output' for a layer named 'output'
+        if key in self._modules:
+            if self._modules[key] is layer:
                 return
             raise ValueError(f"{self.owner}: two different layers are named {layer.name!r}; "
                              f"layer names in a model must be unique")
-        if hasattr(type(self), layer.name):
-            # Keras allows names such as 'output' or 'summary'; the class attribute keeps its
-            # meaning (model.output) and the layer is reached by get_layer(name).
-            self._modules[layer.name] = layer
-        else:
-            self.add_module(layer.name, layer)
+        self.add_module(key, layer)
 
     @property
     def layers(self) -> list[Layer]:

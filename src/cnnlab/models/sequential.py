@@ -7,6 +7,7 @@ from typing import Any
 
 from cnnlab.layers.base import KerasTensor, Layer, register
 from cnnlab.layers.core import InputLayer
+from cnnlab.models.layer_keys import module_key
 from cnnlab.models.model import Model
 
 
@@ -70,7 +71,7 @@ class Sequential(Model):
         if not self._stack:
             raise ValueError(f"{self.owner}: there is no layer to pop")
         layer = self._stack.pop()
-        del self._modules[layer.name]
+        del self._modules[module_key(self, layer.name)]
         if self._traced:
             layer._inbound_nodes.remove(self._traced.pop().node)
         if self.built:

@@ -1,10 +1,8 @@
 """ImageNet input preprocessing and prediction decoding, as ``keras.applications.imagenet_utils``.
 
-``preprocess_input(x, mode=...)`` (channels-last, per pixel ``x`` and channel ``c``)::
-
-    'caffe' (VGG16, ResNet50):  RGB -> BGR, then x[..., c] -= [103.939, 116.779, 123.68][c]
-    'tf'    (MobileNet, ...):   x / 127.5 - 1                 (pixels [0, 255] -> [-1, 1])
-    'torch' (DenseNet, ...):    (x / 255 - [0.485, 0.456, 0.406][c]) / [0.229, 0.224, 0.225][c]
+``preprocess_input(x, mode=...)``: 'caffe' (VGG16, ResNet50: RGB -> BGR minus the ImageNet
+means), 'tf' (to [-1, 1]) or 'torch' (standardised); the formulas are in
+:mod:`cnnlab.layers.imagenet_preprocessing`.
 
 ``decode_predictions(preds, top=5)`` turns class probabilities into
 ``[[(wordnet_id, class_name, score), ...], ...]`` using ImageNet's class index
@@ -22,8 +20,14 @@ from typing import Any
 import numpy as np
 import torch
 
-CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
-TORCH_MEAN, TORCH_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+from cnnlab.layers.base import KerasTensor
+from cnnlab.layers.imagenet_preprocessing import (
+    ImageNetPreprocessing,
+    channel_axis,
+    check_arguments,
+    preprocess,
+)
+
 CLASS_INDEX_FILE = "imagenet_class_index.json"
 CLASS_INDEX_ENV = "CNNLAB_IMAGENET_CLASS_INDEX"
 
@@ -36,45 +40,21 @@ def preprocess_input(x: Any, data_format: str | None = None, mode: str = "caffe"
 
     ``x``: NumPy array or torch tensor, ``(..., H, W, 3)`` (``data_format='channels_first'``:
     ``(N, 3, H, W)`` or ``(3, H, W)``). Integer input becomes float32; float input keeps its
-    dtype. Returns the same kind (array or tensor). Difference from Keras: the input is never
-    modified (Keras changes a float NumPy array in place).
+    dtype. Returns the same kind (array or tensor). A symbolic input (``keras.Input``) gets an
+    :class:`~cnnlab.layers.imagenet_preprocessing.ImageNetPreprocessing` layer, so the model
+    can be saved. Difference from Keras: the input is never modified (Keras changes a float
+    NumPy array in place).
     """
-    if mode not in ("caffe", "tf", "torch"):
-        raise ValueError(f"preprocess_input: `mode` must be one of 'caffe', 'tf' or 'torch', "
-                         f"got {mode!r}")
-    data_format = data_format or "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(f"preprocess_input: `data_format` must be 'channels_last' or "
-                         f"'channels_first', got {data_format!r}")
-    is_tensor = isinstance(x, torch.Tensor)
-    if is_tensor:
+    owner = "preprocess_input"
+    if isinstance(x, KerasTensor):
+        return ImageNetPreprocessing(mode=mode, data_format=data_format)(x)
+    data_format = check_arguments(owner, mode, data_format)
+    if isinstance(x, torch.Tensor):
         out = x if x.is_floating_point() else x.float()
     else:
         out = np.asarray(x)
         out = out if np.issubdtype(out.dtype, np.floating) else out.astype(np.float32)
-    if data_format == "channels_first":
-        axis = 0 if out.ndim == 3 else 1
-    else:
-        axis = out.ndim - 1
-    if out.shape[axis] != 3:
-        raise ValueError(f"preprocess_input: expected 3 colour channels on axis {axis} "
-                         f"({data_format}), got an input of shape {tuple(out.shape)}")
-    if mode == "tf":
-        return out / 127.5 - 1.0
-    shape = [1] * out.ndim
-    shape[axis] = 3
-    if mode == "torch":
-        mean, std = np.reshape(TORCH_MEAN, shape), np.reshape(TORCH_STD, shape)
-        return (out / 255.0 - _like(mean, out)) / _like(std, out)
-    bgr = out.flip(axis) if is_tensor else np.flip(out, axis)
-    return bgr - _like(np.reshape(CAFFE_MEAN_BGR, shape), out)
-
-
-def _like(constant: np.ndarray, x: Any) -> Any:
-    """``constant`` in the dtype (and device) of ``x``."""
-    if isinstance(x, torch.Tensor):
-        return torch.as_tensor(constant, dtype=x.dtype, device=x.device)
-    return constant.astype(x.dtype)
+    return preprocess(out, mode, channel_axis(owner, tuple(out.shape), data_format))
 
 
 def class_index_paths() -> list[Path]:
