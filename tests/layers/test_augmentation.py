@@ -41,10 +41,28 @@ ALL_LAYERS = [
 
 @pytest.mark.parametrize("make", ALL_LAYERS)
 def test_identity_in_inference_random_in_training(make):
+    """As Keras 3 (``call(..., training=True)``): called directly a new layer augments;
+    ``training=False`` or inference mode (``eval()``) passes the images through."""
     layer, x = make(), images(8)
-    assert torch.equal(layer(x), x)
+    assert layer.training
+    assert not torch.allclose(layer(x), x)
     assert torch.equal(layer(x, training=False), x)
     assert not torch.allclose(layer(x, training=True), x)
+    layer.eval()
+    assert torch.equal(layer(x), x)
+    assert not torch.allclose(layer(x, training=True), x)
+
+
+def test_a_sequential_of_augmentations_called_directly_augments_but_predict_does_not():
+    """Deep Learning with Python (2nd ed., 8.2) plots ``data_augmentation(images)``."""
+    augmentation = cnnlab.Sequential([RandomFlip("horizontal"), RandomRotation(0.1)])
+    x = images(8)
+    assert not torch.allclose(augmentation(x), x)
+    assert torch.equal(augmentation(x, training=False), x)
+    model = cnnlab.Sequential([Input((5, 5, 2)), augmentation, Flatten()])
+    np.testing.assert_array_equal(model.predict(x.numpy(), verbose=0),
+                                  x.reshape(8, -1).numpy())
+    assert not augmentation.layers[0].training  # predict put the whole model in inference
 
 
 def test_rotation_by_a_quarter_turn_is_rot90():
@@ -138,11 +156,11 @@ def test_random_crop_in_training_is_one_window_for_the_batch():
 
 def test_random_crop_in_inference_centre_crops_and_resizes():
     x = images(2, 6, 8, 1)
-    out = RandomCrop(3, 3)(x).numpy()
+    out = RandomCrop(3, 3)(x, training=False).numpy()
     window = x[:, :, 1:7].numpy()  # the largest centred square
     expected = window.reshape(2, 3, 2, 3, 2, 1).mean(axis=(2, 4))  # bilinear 2x down
     np.testing.assert_allclose(out, expected, rtol=1e-5)
-    square = RandomCrop(6, 6)(x)  # the window has the target size: no resizing
+    square = RandomCrop(6, 6)(x, training=False)  # the window has the target size: no resizing
     torch.testing.assert_close(square, x[:, :, 1:7])
 
 

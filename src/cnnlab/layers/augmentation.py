@@ -12,6 +12,12 @@ Input: ``(N, H, W, C)`` or one image ``(H, W, C)`` (``data_format='channels_firs
 edge pixels blend towards it as in TensorFlow), ``'wrap'`` (``a b c d | a b c d``),
 ``'nearest'`` (``a a a a | a b c d``).
 
+Mode: ``fit`` augments, ``evaluate``/``predict`` pass images through. A new augmentation layer
+is in training mode, as Keras 3's layers default to ``training=True``: calling it (or a
+``Sequential`` of them) directly on images augments them, which is how the Keras tutorials
+show augmented samples. ``layer.eval()`` (or ``model.eval()``, which ``predict`` does) or
+``training=False`` turns it off.
+
 Example::
 
     model = Sequential([Input((32, 32, 3)), RandomFlip("horizontal"), RandomRotation(0.1),
@@ -28,6 +34,7 @@ import torch.nn.functional as F
 
 from cnnlab.data.affine import affine_matrices, flip_where, warp
 from cnnlab.layers.base import register
+from cnnlab.layers.conv_utils import normalize_data_format
 from cnnlab.layers.regularization import SeededLayer
 
 __all__ = ["RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
@@ -77,10 +84,8 @@ class _ImageAugmentation(SeededLayer):
 
     def __init__(self, seed: int | None = None, data_format: str | None = None, **kwargs: Any):
         super().__init__(seed=seed, **kwargs)
-        self.data_format = data_format or "channels_last"
-        if self.data_format not in ("channels_last", "channels_first"):
-            raise ValueError(f"{self.owner}: `data_format` must be 'channels_last' or "
-                             f"'channels_first', got {data_format!r}")
+        self.train(True)  # called directly it augments, as Keras 3's default training=True
+        self.data_format = normalize_data_format(data_format, self.owner)
 
     def _finish_init(self) -> None:
         if self.batch_input_shape is not None:

@@ -8,8 +8,12 @@ arithmetic without data; ``get_config`` returns the constructor arguments as JSO
 Calling a layer on a symbolic :class:`KerasTensor` (from ``Input``) records a graph node for the
 functional API; calling it on a ``torch.Tensor`` runs it.
 
-Difference from PyTorch: a new layer starts in inference mode (``layer.training`` is False), as
-a Keras layer called outside ``fit`` does; ``fit`` switches the model to training mode.
+Training mode: ``fit`` passes ``training=True`` and ``evaluate``/``predict`` pass ``False``
+down to every layer. Called without ``training``, a layer uses its own mode flag
+(``layer.training``, set for a whole model by ``model.train()``/``model.eval()``), and a model
+passes the unset value on, so that each layer decides. Difference from PyTorch: a new layer
+starts in inference mode, as a Keras layer called outside ``fit`` does; the augmentation layers
+start in training mode (called directly, ``RandomFlip(...)(images)`` augments, as in Keras 3).
 """
 
 from __future__ import annotations
@@ -70,6 +74,42 @@ def unique_name(base: str, one_based: bool = False) -> str:
     if one_based:
         return f"{base}_{count + 1}"
     return base if count == 0 else f"{base}_{count}"
+
+
+def _is_size(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def declared_shape(owner: str, argument: str, given: Any, batch_size: Any = None,
+                   with_batch: bool = False) -> Shape:
+    """The batch shape declared by ``input_shape=`` (per sample, an int for one axis),
+    ``input_dim=`` or ``batch_input_shape=`` (``with_batch``), checked: every size a positive
+    int or ``None`` (unknown), the batch size a non-negative int or ``None``."""
+    expected = "a tuple of positive ints or None (unknown sizes)"
+    if _is_size(given):
+        sizes: tuple = (given,)
+    else:
+        try:
+            sizes = tuple(given)
+        except TypeError:
+            raise TypeError(f"{owner}: `{argument}` must be {expected}, got {given!r}") from None
+    shape = sizes if with_batch else (batch_size, *sizes)
+    if not all(d is None or (_is_size(d) and d > 0) for d in shape[1:]) or not shape:
+        raise ValueError(f"{owner}: `{argument}` must be {expected}, got {given!r}")
+    if not (shape[0] is None or (_is_size(shape[0]) and shape[0] >= 0)):
+        what = argument if with_batch else "batch_size"
+        raise ValueError(f"{owner}: the batch size in `{what}` must be a non-negative int or "
+                         f"None, got {shape[0]!r}")
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def get_argument(owner: str, argument: str, getter: Callable[[Any], Any], identifier: Any) -> Any:
+    """``getter(identifier)`` (e.g. ``activations.get('relu')``), its errors prefixed with the
+    layer and the argument: ``Dense 'dense': `activation`: Unknown activation 'relux' ...``."""
+    try:
+        return getter(identifier)
+    except (ValueError, TypeError) as err:
+        raise type(err)(f"{owner}: `{argument}`: {err}") from None
 
 
 def format_shape(shape: Sequence) -> str:
@@ -281,16 +321,16 @@ class Layer(torch.nn.Module):
         self.input_shape_built: Shape | None = None
         self.output_shape_built: Any = None
         self._inbound_nodes: list[Node] = []
-        if input_dim is not None and input_shape is None:
-            input_shape = (input_dim,)
+        self.batch_input_shape: Shape | None = None
         if batch_input_shape is not None:
-            self.batch_input_shape: Shape | None = tuple(batch_input_shape)
+            self.batch_input_shape = declared_shape(self.owner, "batch_input_shape",
+                                                    batch_input_shape, with_batch=True)
         elif input_shape is not None:
-            if isinstance(input_shape, int):
-                input_shape = (input_shape,)
-            self.batch_input_shape = (batch_size, *tuple(input_shape))
-        else:
-            self.batch_input_shape = None
+            self.batch_input_shape = declared_shape(self.owner, "input_shape", input_shape,
+                                                    batch_size)
+        elif input_dim is not None:
+            self.batch_input_shape = declared_shape(self.owner, "input_dim", input_dim,
+                                                    batch_size)
         self.train(False)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -354,6 +394,9 @@ class Layer(torch.nn.Module):
                 f"{self.owner}: expected input with at least {self.min_ndim - 1} dimensions, "
                 f"got {shown}"
             )
+        if any(isinstance(d, int) and d <= 0 for d in input_shape[1:]):
+            raise ValueError(f"{self.owner}: expected input sizes of at least 1 on every axis "
+                             f"but the batch axis, got {shown}")
         if self.built and self.input_shape_built is not None:
             for axis in self.fixed_axes():
                 want, got = self.input_shape_built[axis], input_shape[axis]
@@ -398,23 +441,30 @@ class Layer(torch.nn.Module):
     def _check_batch(self, inputs: torch.Tensor) -> None:
         """The rank and the sizes the weights fix, for a batch given to a built layer (a few
         comparisons: the full check runs only when something does not fit)."""
-        sizes = self.__dict__.get("_fixed_sizes")
-        if sizes is None:
+        checks = self.__dict__.get("_batch_checks")
+        if checks is None:
             shape = self.input_shape_built
             single = isinstance(shape, tuple) and not (shape and isinstance(shape[0], tuple))
             sizes = tuple((axis, shape[axis]) for axis in self.fixed_axes()
                           if shape[axis] is not None) if single else ()
-            self.__dict__["_fixed_sizes"] = sizes
+            # Sizes unknown at build (None) may turn out 0, which the build check never saw.
+            unknown = single and None in shape[1:]
+            checks = self.__dict__["_batch_checks"] = (sizes, unknown)
+        sizes, unknown = checks
         if self.input_ndim is not None and inputs.ndim != self.input_ndim:
             self.check_input_shape((None, *inputs.shape[1:]),
                                    given=f"a batch of shape {tuple(inputs.shape)}")
-        if any(-inputs.ndim <= axis < inputs.ndim and inputs.shape[axis] != size
-               for axis, size in sizes):
+        if (unknown and 0 in inputs.shape[1:]) or any(
+                -inputs.ndim <= axis < inputs.ndim and inputs.shape[axis] != size
+                for axis, size in sizes):
             self.check_input_shape((None, *inputs.shape[1:]),
                                    given=format_shape(tuple(inputs.shape)))
 
+    #: True for containers (models): an unset ``training`` goes on unset to their layers.
+    passes_unset_training = False
+
     def forward(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
-        if training is None:
+        if training is None and not self.passes_unset_training:
             training = self.training
         return self.call(inputs, training=training, **kwargs)
 

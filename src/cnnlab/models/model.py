@@ -38,6 +38,8 @@ class Model(Layer):
         model = Model(inputs, outputs)
     """
 
+    passes_unset_training = True  # each layer decides by its own mode (layers/base.py)
+
     def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
                  **kwargs: Any):
         super().__init__(name=name, **kwargs)
@@ -447,17 +449,15 @@ class Model(Layer):
                     if self.stop_training:
                         break
             except BaseException as err:
-                if recorder is not None:
-                    stopped = isinstance(err, KeyboardInterrupt)
-                    recorder.store.finish(recorder.run_id, "stopped" if stopped else "failed",
-                                          error=None if stopped else repr(err))
+                if recorder is not None:  # never masks err (a full disk fails both)
+                    recorder.end(err)
                 raise
             finally:
                 object.__setattr__(self, "_parallel", None)
             self.eval()
             cbs.on_train_end(logs)
             if recorder is not None:
-                recorder.store.finish(recorder.run_id)
+                recorder.end()
             return self.history
         finally:  # stop the read-ahead threads of generator sources
             trainability.restore_declared(self)
