@@ -15,14 +15,18 @@
     cnnlab explain conv | pool         # step-by-step convolution / pooling on a small matrix
     cnnlab kernel IMAGE --kernel sobel-left
 
-Errors are printed as one line (``cnnlab: error: ...``) with exit code 1 (``cnnlab --debug
-COMMAND`` shows the traceback); usage errors exit 2.
+Errors are printed as one line (``cnnlab: error: ...``) with exit code 1 (``--debug``, before
+or after COMMAND, shows the traceback); usage errors (an unknown option, a value that is not a
+number) are one line too, naming the option, what it expects and what it got, with exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -38,11 +42,40 @@ class CommandError(Exception):
     """An error to report to the user as one line, without a traceback."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors: ``cnnlab train: error: argument --epochs: expected
+    an integer, got 'many' (cnnlab train --help lists the options)``, exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        message = re.sub(r"invalid int value: (.*)", r"expected an integer, got \1", message)
+        message = re.sub(r"invalid float value: (.*)", r"expected a number, got \1", message)
+        self.exit(2, f"{self.prog}: error: {message} ({self.prog} --help lists the options)\n")
+
+
+MAX_SIDE = 65536  # --input-shape: larger sizes only fail later, in an allocation
+MAX_CLASSES = 1_000_000
+
+
 def _shape(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(v) for v in text.replace("x", ",").split(",") if v)
+        shape = tuple(int(v) for v in text.replace("x", ",").split(",") if v.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a shape like 28,28,1, got {text!r}") from None
+        shape = ()
+    if not shape or not all(1 <= size <= MAX_SIDE for size in shape):
+        raise argparse.ArgumentTypeError(f"expected a shape of integers from 1 to {MAX_SIDE} "
+                                         f"like 28,28,1, got {text!r}")
+    return shape
+
+
+def _at_least(low: int, high: int | None = None, **values: int | None) -> None:
+    """Raise ``CommandError`` for the first option (``batch_size`` names ``--batch-size``)
+    whose value is given and below ``low`` (or above ``high``)."""
+    for dest, value in values.items():
+        option = f"--{dest.replace('_', '-')}"
+        if value is not None and value < low:
+            raise CommandError(f"{option} must be at least {low}, got {value}")
+        if value is not None and high is not None and value > high:
+            raise CommandError(f"{option} must be at most {high:,}, got {value}")
 
 
 def _add_train_arguments(train: argparse.ArgumentParser) -> None:
@@ -84,8 +117,8 @@ def _add_train_arguments(train: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cnnlab", description="Build, train, evaluate and see "
-                                     "inside convolutional neural networks.")
+    parser = _Parser(prog="cnnlab", description="Build, train, evaluate and see inside "
+                                                "convolutional neural networks.")
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error instead of one line")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -181,22 +214,52 @@ def build_parser() -> argparse.ArgumentParser:
                           help="model file to write (default: FILE's name + .cnnlab)")
 
     add_serve_arguments(sub.add_parser("serve", help="live dashboard of the recorded runs"))
+    _debug_everywhere(sub)
     return parser
+
+
+def _debug_everywhere(subparsers: argparse._SubParsersAction) -> None:
+    """Accept ``--debug`` after the command too (``cnnlab train ... --debug``)."""
+    for parser in subparsers.choices.values():
+        parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                            help="show the full traceback of an error instead of one line")
+        nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        for action in nested:
+            _debug_everywhere(action)
 
 
 # --------------------------------------------------------------------------------- commands
 def _check_train_numbers(args: argparse.Namespace) -> None:
     """The numeric options of ``cnnlab train``, checked before anything is recorded."""
-    at_least = {"--epochs": (args.epochs, 1), "--batch-size": (args.batch_size, 1),
-                "--limit": (args.limit, 1), "--nproc-per-node": (args.nproc_per_node, 1)}
-    for option, (value, low) in at_least.items():
-        if value is not None and value < low:
-            raise CommandError(f"{option} must be at least {low}, got {value}")
+    _at_least(1, epochs=args.epochs, batch_size=args.batch_size, limit=args.limit,
+              nproc_per_node=args.nproc_per_node)
     if not 0.0 <= args.validation_split < 1.0:
         raise CommandError(f"--validation-split must be a fraction in [0, 1), got "
                            f"{args.validation_split}")
-    if args.lr is not None and not args.lr > 0.0:
-        raise CommandError(f"--lr must be a positive number, got {args.lr}")
+    if args.lr is not None and not (args.lr > 0.0 and math.isfinite(args.lr)):
+        raise CommandError(f"--lr must be a positive finite number, got {args.lr}")
+    if not 0 <= args.seed < 2**63:
+        raise CommandError(f"--seed must be an integer in [0, 2**63), got {args.seed}")
+
+
+def _check_train_names(args: argparse.Namespace) -> None:
+    """``--model``, ``--optimizer`` and ``--data`` of a new run, checked before it is recorded
+    (a recipe brings its own model and optimizer)."""
+    from cnnlab import optimizers
+    from cnnlab.data.catalog import LOADERS
+    from cnnlab.zoo.registry import MODELS
+
+    if args.recipe is None:
+        if args.model not in MODELS:
+            raise CommandError(f"--model must be a zoo model ({', '.join(MODELS)}), got "
+                               f"{args.model!r}")
+        try:
+            optimizers.get(args.optimizer)
+        except ValueError as err:
+            raise CommandError(f"--optimizer: {err}") from None
+    if args.data.lower().replace("-", "_") not in LOADERS and not os.path.isdir(args.data):
+        raise CommandError(f"--data must be one of {', '.join(sorted(LOADERS))} or a folder of "
+                           f"class sub-folders, got {args.data!r} (no such folder)")
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -209,6 +272,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     from cnnlab.zoo.recipes import get_recipe
 
     _check_train_numbers(args)
+    if not args.resume:
+        _check_train_names(args)
     if args.nproc_per_node > 1 and not distributed.launched():
         distributed.launch(args.nproc_per_node, ["-m", "cnnlab", *args.argv])
         return
@@ -427,6 +492,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_predict(args: argparse.Namespace) -> None:
     from cnnlab.data.image_files import img_to_array, load_img
 
+    _at_least(1, top=args.top)
     record, model = _run_model(args.run)
     height, width, channels = record.config["input_shape"]
     names = record.config.get("class_names") or [str(i) for i in range(10)]
@@ -442,6 +508,7 @@ def cmd_predict(args: argparse.Namespace) -> None:
 def cmd_summary(args: argparse.Namespace) -> None:
     from cnnlab import zoo
 
+    _at_least(1, MAX_CLASSES, classes=args.classes)
     options = {}
     if args.input_shape is not None:
         options["input_shape"] = args.input_shape
@@ -463,9 +530,8 @@ def cmd_explain(args: argparse.Namespace) -> None:
 
     image = matrix(args.image, [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1],
                                 [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]], "--image")
-    padding: Any = int(args.padding) if args.padding.isdigit() else args.padding
-    if args.stride is not None and args.stride < 1:
-        raise CommandError(f"--stride must be a positive int, got {args.stride}")
+    _at_least(1, stride=args.stride, pool_size=args.pool_size, max_steps=args.max_steps)
+    padding = _explain_padding(args.padding, args.what)
     if args.what == "conv":
         kernel = matrix(args.kernel, [[1, 0, 1], [0, 1, 0], [1, 0, 1]], "--kernel")
         trace = convolve_steps(image, kernel, stride=args.stride or 1, padding=padding)
@@ -477,6 +543,24 @@ def cmd_explain(args: argparse.Namespace) -> None:
         from cnnlab.plots.images import write_steps
 
         print(f"wrote {write_steps(trace, args.out, max_steps=args.max_steps)}")
+
+
+MAX_EXPLAIN_PADDING = 32  # a step-by-step trace is for small matrices
+
+
+def _explain_padding(text: str, what: str) -> Any:
+    """``--padding`` of ``cnnlab explain``: 'valid', 'same' or (conv) a small int."""
+    if text.strip().lower() in ("valid", "same"):
+        return text.strip().lower()
+    expected = "'valid' or 'same'" if what == "pool" else \
+        f"'valid', 'same' or an integer from 0 to {MAX_EXPLAIN_PADDING}"
+    try:
+        padding = int(text)
+    except ValueError:
+        padding = None
+    if what == "pool" or padding is None or not 0 <= padding <= MAX_EXPLAIN_PADDING:
+        raise CommandError(f"--padding of explain {what} must be {expected}, got {text!r}")
+    return padding
 
 
 def cmd_kernel(args: argparse.Namespace) -> None:
@@ -575,6 +659,7 @@ def cmd_import_weights(args: argparse.Namespace) -> None:
     from cnnlab import zoo
     from cnnlab.io.weight_files import load_weights_file, weights_format
 
+    _at_least(1, MAX_CLASSES, classes=args.classes)
     options: dict[str, Any] = {}
     if args.input_shape is not None:
         options["input_shape"] = args.input_shape
@@ -591,28 +676,95 @@ def cmd_import_weights(args: argparse.Namespace) -> None:
           f"({kind}); wrote {out}")
 
 
+def _serve(args: argparse.Namespace) -> None:
+    """``cnnlab serve`` (dashboard/cli.py), its port checked before the store is opened."""
+    if not 0 <= args.port <= 65535:
+        raise CommandError(f"--port must be in [0, 65535] (0: any free port), got {args.port}")
+    cmd_serve(args)
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
             "summary": cmd_summary, "explain": cmd_explain, "kernel": cmd_kernel,
-            "runs": cmd_runs, "report": cmd_report, "export": cmd_export, "serve": cmd_serve,
+            "runs": cmd_runs, "report": cmd_report, "export": cmd_export, "serve": _serve,
             "import-weights": cmd_import_weights}
 
 
+# errors whose message is meant for the user; any other exception is a bug (or a resource
+# failure) and is printed with its type
+EXPECTED_ERRORS = (CommandError, ValueError, TypeError, KeyError, OSError, ImportError,
+                   RuntimeError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
+    """Run ``cnnlab ARGV``; returns the exit code (0, 1 for an error, 2 for a usage error,
+    130 for Ctrl-C). Every error is one line on stderr unless ``--debug`` is given."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = _parse(argv)
+    except SystemExit as done:  # --help, or a usage error (printed already)
+        return done.code if isinstance(done.code, int) else 0 if done.code is None else 2
+    args.argv = argv
     try:
         COMMANDS[args.command](args)
-    except (CommandError, ValueError, TypeError, KeyError, OSError, ImportError,
-            RuntimeError) as err:
-        if args.debug:
-            raise
-        message = str(err).strip("'\"") if isinstance(err, KeyError) else str(err)
-        print(f"cnnlab: error: {message}", file=sys.stderr)
-        return 1
+        sys.stdout.flush()  # a closed pipe fails here, not in Python's exit flush
     except KeyboardInterrupt:
         print("cnnlab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `cnnlab runs | head`: the reader left, nothing to report
+        _silence_stdout()
+        return 1
+    except Exception as err:
+        if args.debug:
+            raise
+        print(f"cnnlab: error: {_one_line(err)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """``argv`` parsed; an unknown option is reported by its command's parser (``cnnlab
+    train: error: unrecognized arguments: --epoch (cnnlab train --help lists the options)``)."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        owner = parser
+        for dest in ("command", "runs_action"):
+            choices = _subcommands(owner)
+            if choices and getattr(args, dest, None) in choices:
+                owner = choices[getattr(args, dest)]
+        owner.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The sub-parsers of ``parser`` by command name (empty when it has none)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _one_line(err: Exception) -> str:
+    """The error as one line: its first non-empty line (a PyTorch error can carry a C++ stack),
+    prefixed by its type when it is not one of :data:`EXPECTED_ERRORS`."""
+    message = str(err).strip("'\"") if isinstance(err, KeyError) else str(err)
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    text = lines[0] if lines else type(err).__name__
+    if isinstance(err, MemoryError):
+        return f"out of memory ({text})" if lines else "out of memory"
+    if not isinstance(err, EXPECTED_ERRORS):
+        text = f"{type(err).__name__}: {text}" if lines else text
+        return f"{text} (cnnlab --debug ... shows the traceback)"
+    return text
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's exit flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

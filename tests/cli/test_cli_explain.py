@@ -54,7 +54,7 @@ def test_pool_stride_1_is_honoured_and_the_default_is_the_pool_size(tmp_path):
     conv = cnnlab(tmp_path, "explain", "conv").stdout     # conv keeps stride 1
     np.testing.assert_array_equal(output_block(conv), [[4, 3, 4], [2, 4, 3], [2, 3, 4]])
     bad = cnnlab(tmp_path, "explain", "pool", "--stride", "0", ok=False)
-    assert bad.returncode == 1 and "--stride must be a positive int, got 0" in bad.stderr
+    assert bad.returncode == 1 and "--stride must be at least 1, got 0" in bad.stderr
     bad = cnnlab(tmp_path, "explain", "conv", "--kernel", "[[1,", ok=False)
     assert bad.returncode == 1 and "--kernel must be a JSON matrix" in bad.stderr
 
