@@ -8,7 +8,9 @@ Layout (the Dogs-vs-Cats lecture)::
 
 Each sub-folder is a class (alphanumeric order, hidden folders skipped); files are found
 recursively, sorted by folder then name. Images are decoded with Pillow and resized like Keras
-on its PyTorch backend (``F.interpolate``, half-pixel centres, no antialiasing).
+on its PyTorch backend (``F.interpolate``, half-pixel centres, no antialiasing). An unreadable
+image, or one of more than ``PIL.Image.MAX_IMAGE_PIXELS`` pixels, is a ``ValueError`` naming
+its file (:func:`cnnlab.data.image_files.check_pixels`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from .image_files import IMAGE_ERRORS, check_pixels
 from .pipeline import Dataset
 
 __all__ = ["IMAGE_FORMATS", "ImageDataset", "image_dataset_from_directory", "list_image_files"]
@@ -106,12 +109,13 @@ def _load_image(
     """Decode ``path`` to float32 ``(H, W, C)`` resized to ``size``; errors name the file."""
     try:
         with Image.open(path) as img:
+            check_pixels(img, path)
             keep = ("L", "I;16", "I") if channels == 1 else (_PIL_MODES[channels],)
             if img.mode not in keep:  # 16/32-bit grayscale is kept, as Keras does
                 img = img.convert(_PIL_MODES[channels])
             array = np.asarray(img, dtype=np.float32)
-    except (OSError, ValueError, Image.DecompressionBombError) as err:
-        raise ValueError(f"could not read image {path}: {err}") from err
+    except IMAGE_ERRORS as err:
+        raise ValueError(f"could not read image {path}: {type(err).__name__}: {err}") from err
     image = torch.from_numpy(array.reshape(array.shape[0], array.shape[1], -1))
     height, width = image.shape[:2]
     if crop:  # largest centred window with the target aspect ratio (Keras's smart_resize)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import pickletools
+import struct
 import tarfile
 import zlib
 from collections.abc import Iterable
@@ -27,17 +28,69 @@ __all__ = ["cifar_batch", "parse_pickle", "read_cifar_archive", "read_idx"]
 
 # IDX type codes (third byte of the magic number) -> big-endian numpy dtype.
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_MAX_DIMS = 16  # MNIST files have 1 or 3
+_IDX_MAX_BYTES = 4 << 30  # MNIST's largest file is 47 MB
+_GZIP_MAX_RATIO = 200  # uncompressed / compressed above 1 MiB (MNIST's images: 5)
+_GZIP_RATIO_FLOOR = 1 << 20
+
+
+def _gunzip_idx(path: Path, raw: bytes) -> bytes:
+    """The gunzipped content of an IDX ``.gz`` file, decompressed only as far as its header
+    says the data goes (plus one byte, to see trailing data): a small file whose header lies
+    (a gzip bomb) is refused before the memory is taken."""
+    stream = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:  # zlib checks the gzip CRC-32 and length trailer: truncation or corruption raises
+        head = stream.decompress(raw, 4 + 4 * 255)
+        size = _idx_size(path, head) if len(head) >= 4 else len(head)
+        if size > _IDX_MAX_BYTES or size > max(_GZIP_RATIO_FLOOR, _GZIP_MAX_RATIO * len(raw)):
+            raise ValueError(f"{path}: the IDX header {_idx_shape(head)} declares {size} "
+                             f"bytes from {len(raw)} compressed, more than {_IDX_MAX_BYTES} "
+                             f"or {_GZIP_MAX_RATIO} times; refused (possible gzip bomb)")
+        parts, total = [head], len(head)
+        while True:
+            chunk = stream.decompress(stream.unconsumed_tail, max(size + 1 - total, 1))
+            parts.append(chunk)
+            total += len(chunk)
+            if total > size or stream.eof or not (chunk or stream.unconsumed_tail):
+                break
+        if total <= size and not stream.eof:
+            raise zlib.error("incomplete or truncated stream")
+    except zlib.error as err:
+        raise ValueError(f"{path}: corrupted or truncated gzip data ({err})") from err
+    return b"".join(parts)  # more data than declared (size + 1 bytes) fails in read_idx
+
+
+def _idx_shape(head: bytes) -> tuple[int, ...]:
+    ndim = head[3] if len(head) > 3 else 0
+    count = min(ndim, (len(head) - 4) // 4)
+    return tuple(int(d) for d in np.frombuffer(head, ">u4", count=count, offset=4))
+
+
+def _idx_size(path: Path, head: bytes) -> int:
+    """Total bytes (header and data) an IDX file declares; checks the magic number."""
+    if head[0] != 0 or head[1] != 0:
+        raise ValueError(f"{path}: not an IDX file (magic number {head[:4].hex()!r})")
+    code, ndim = head[2], head[3]
+    if code not in _IDX_DTYPES:
+        raise ValueError(
+            f"{path}: unknown IDX type code 0x{code:02x}; "
+            f"expected one of {[hex(c) for c in _IDX_DTYPES]}"
+        )
+    if ndim == 0:
+        raise ValueError(f"{path}: IDX header declares 0 dimensions")
+    if ndim > _IDX_MAX_DIMS:
+        raise ValueError(f"{path}: IDX header declares {ndim} dimensions (at most "
+                         f"{_IDX_MAX_DIMS})")
+    header = 4 + 4 * ndim
+    if len(head) < header:
+        raise ValueError(f"{path}: IDX header truncated ({len(head)} bytes, need {header})")
+    return header + math.prod(_idx_shape(head)) * np.dtype(_IDX_DTYPES[code]).itemsize
 
 
 def _read_maybe_gzip(path: Path) -> bytes:
     """Whole content of ``path``, gunzipped when it starts with the gzip magic bytes."""
     raw = path.read_bytes()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
-    try:  # zlib checks the gzip CRC-32 and length trailer: truncation or corruption raises
-        return zlib.decompress(raw, wbits=16 + zlib.MAX_WBITS)
-    except zlib.error as err:
-        raise ValueError(f"{path}: corrupted or truncated gzip data ({err})") from err
+    return _gunzip_idx(path, raw) if raw[:2] == b"\x1f\x8b" else raw
 
 
 def read_idx(path: str | PathLike[str]) -> np.ndarray:
@@ -48,25 +101,20 @@ def read_idx(path: str | PathLike[str]) -> np.ndarray:
     ``prod(sizes) * itemsize`` exactly.
 
     Returns a writable array in native byte order, shape ``sizes``, e.g. ``(60000, 28, 28)``
-    uint8 for ``train-images-idx3-ubyte.gz``.
+    uint8 for ``train-images-idx3-ubyte.gz``. A gzipped file is decompressed only up to the
+    size its header declares, which must be at most 4 GiB and (above 1 MiB) at most 200 times
+    the compressed size: a gzip bomb is refused before its memory is taken. At most 16
+    dimensions.
     """
     path = Path(path)
     raw = _read_maybe_gzip(path)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+    if len(raw) < 4:
         raise ValueError(f"{path}: not an IDX file (magic number {raw[:4].hex()!r})")
-    code, ndim = raw[2], raw[3]
-    if code not in _IDX_DTYPES:
-        raise ValueError(
-            f"{path}: unknown IDX type code 0x{code:02x}; "
-            f"expected one of {[hex(c) for c in _IDX_DTYPES]}"
-        )
-    if ndim == 0:
-        raise ValueError(f"{path}: IDX header declares 0 dimensions")
+    _idx_size(path, raw)  # checks magic, type code and dimensions
+    ndim = raw[3]
     header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"{path}: IDX header truncated ({len(raw)} bytes, need {header})")
-    shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    dtype = np.dtype(_IDX_DTYPES[code])
+    shape = _idx_shape(raw)
+    dtype = np.dtype(_IDX_DTYPES[raw[2]])
     expected = math.prod(shape) * dtype.itemsize
     if len(raw) - header != expected:
         raise ValueError(
@@ -154,18 +202,29 @@ def _build(target: Any, state: Any) -> None:
 _SCALARS = (int, float, str, bytes, bool, type(None))
 
 
-def _resolve(obj: Any) -> Any:
-    """Replace finished array slots by their arrays; reject anything else that is not data."""
+def _resolve(obj: Any, done: dict[int, Any] | None = None) -> Any:
+    """Replace finished array slots by their arrays; reject anything else that is not data.
+
+    A container reached twice (the memo lets a pickle refer to one object many times) is
+    resolved once and shared, as ``pickle.loads`` shares it: a pickle of a few hundred bytes
+    nesting ``[x, x]`` 40 levels deep stays 40 lists, not 2**40 (a "billion laughs").
+    """
+    done = {} if done is None else done
     if isinstance(obj, _Slot) and obj.role == "array" and obj.value is not None:
         return obj.value
     if isinstance(obj, (_Slot, _Global)):
         raise ValueError("a numpy type or unfinished array is not data")
+    if not isinstance(obj, (dict, list, tuple)):
+        return obj
+    if id(obj) in done:
+        return done[id(obj)]
     if isinstance(obj, dict):
-        return {_resolve(k): _resolve(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):  # label and file-name lists: skip the scalars fast
-        items = [v if type(v) in _SCALARS else _resolve(v) for v in obj]
-        return items if isinstance(obj, list) else tuple(items)
-    return obj
+        out: Any = {_resolve(k, done): _resolve(v, done) for k, v in obj.items()}
+    else:  # label and file-name lists: skip the scalars fast
+        items = [v if type(v) in _SCALARS else _resolve(v, done) for v in obj]
+        out = items if isinstance(obj, list) else tuple(items)
+    done[id(obj)] = out
+    return out
 
 
 def _pop_mark(stack: list[Any]) -> list[Any]:
@@ -291,25 +350,43 @@ def cifar_batch(batch: Any, label_key: str, source: str) -> tuple[np.ndarray, np
     return data.reshape(-1, 3, 32, 32), np.asarray(labels, dtype=np.int64)
 
 
+CIFAR_MAX_MEMBER_BYTES = 512 << 20
+CIFAR_MAX_MEMBERS = 1000
+CIFAR_MAX_ARCHIVE_BYTES = 2 << 30
+
+
 def read_cifar_archive(path: str | PathLike[str], members: Iterable[str]) -> dict[str, Any]:
     """Parse the named members of a CIFAR ``*-python.tar.gz`` archive, in one streaming pass.
 
     Members are read into memory (nothing is extracted to disk) and parsed with
     :func:`parse_pickle`. Returns ``{member name: parsed object}``; a missing member, a
-    truncated or corrupted archive raises ``ValueError`` naming the archive.
+    truncated or corrupted archive raises ``ValueError`` naming the archive. Limits (a tar.gz
+    bomb is refused before its memory is taken): a member read is at most
+    :data:`CIFAR_MAX_MEMBER_BYTES` (CIFAR-100's ``train``: 155 MB), the archive at most
+    :data:`CIFAR_MAX_MEMBERS` members and :data:`CIFAR_MAX_ARCHIVE_BYTES` uncompressed.
     """
     path, wanted = Path(path), set(members)
     found: dict[str, Any] = {}
     try:
         with tarfile.open(path, mode="r|gz") as tar:
-            for info in tar:
+            for count, info in enumerate(tar, 1):
+                if count > CIFAR_MAX_MEMBERS or info.offset_data + info.size > \
+                        CIFAR_MAX_ARCHIVE_BYTES:
+                    raise ValueError(f"{path}: more than {CIFAR_MAX_MEMBERS} members or "
+                                     f"{CIFAR_MAX_ARCHIVE_BYTES} bytes uncompressed; refused "
+                                     f"(a CIFAR archive has 8 members, 180 MB)")
                 if info.name in wanted and info.isfile():
+                    if info.size > CIFAR_MAX_MEMBER_BYTES:
+                        raise ValueError(f"{path}:{info.name} declares {info.size} bytes, "
+                                         f"more than {CIFAR_MAX_MEMBER_BYTES}; refused")
                     member = tar.extractfile(info)
                     assert member is not None  # isfile() guarantees a file object
-                    data = member.read()
+                    data = member.read(info.size)
                     found[info.name] = parse_pickle(data, f"{path}:{info.name}")
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as err:
-        raise ValueError(f"{path}: corrupted or truncated archive ({err})") from err
+    except (tarfile.TarError, OSError, EOFError, zlib.error, TypeError, IndexError, KeyError,
+            struct.error) as err:  # tarfile's stream reader lets some of these through
+        raise ValueError(f"{path}: corrupted or truncated archive ({type(err).__name__}: "
+                         f"{err})") from err
     missing = sorted(wanted - found.keys())
     if missing:
         raise ValueError(f"{path}: archive has no member(s) {missing}")

@@ -2,11 +2,18 @@
 
 Images are PIL images at the file boundary and NumPy arrays ``(H, W, C)`` (channels-last)
 inside, as in ``keras.preprocessing.image``.
+
+A damaged or hostile image file is a ``ValueError`` naming it, whatever Pillow raised
+(:data:`IMAGE_ERRORS`), and an image of more than ``PIL.Image.MAX_IMAGE_PIXELS`` pixels (about
+89 million; Pillow itself only warns up to twice that) is refused before it is decoded, so a
+small file claiming 50000x50000 pixels takes no memory. Set ``MAX_IMAGE_PIXELS`` (``None``: no
+limit) to read larger images.
 """
 
 from __future__ import annotations
 
 import os
+import struct
 from typing import Any
 
 import numpy as np
@@ -17,6 +24,19 @@ from cnnlab.io.atomic import atomic_write
 _RESAMPLE = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC,
              "lanczos": Image.LANCZOS, "box": Image.BOX, "hamming": Image.HAMMING}
 _COLOR_MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
+# What Pillow raises for damaged files: OSError (truncated, unidentified), SyntaxError (a broken
+# PNG chunk), DecompressionBombError, and a few plugins' internal errors.
+IMAGE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, KeyError,
+                TypeError, ZeroDivisionError, MemoryError, Image.DecompressionBombError)
+
+
+def check_pixels(img: Image.Image, path: Any) -> None:
+    """``ValueError`` if ``img`` (opened, not decoded) has more than ``MAX_IMAGE_PIXELS``."""
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and img.width * img.height > limit:
+        raise ValueError(f"image {os.fspath(path)!r} claims {img.width}x{img.height} pixels, "
+                         f"more than PIL.Image.MAX_IMAGE_PIXELS={limit}; refused (possible "
+                         f"decompression bomb)")
 
 
 def load_img(path: str | os.PathLike, grayscale: bool = False, color_mode: str = "rgb",
@@ -34,9 +54,11 @@ def load_img(path: str | os.PathLike, grayscale: bool = False, color_mode: str =
                          f"{interpolation!r}")
     try:
         with Image.open(path) as opened:
+            check_pixels(opened, path)
             img = opened.convert(_COLOR_MODES[color_mode])
-    except (OSError, ValueError) as err:
-        raise ValueError(f"load_img: could not read image {os.fspath(path)!r}: {err}") from err
+    except IMAGE_ERRORS as err:
+        raise ValueError(f"load_img: could not read image {os.fspath(path)!r}: "
+                         f"{type(err).__name__}: {err}") from err
     if target_size is not None:
         height, width = target_size
         if keep_aspect_ratio:

@@ -22,10 +22,14 @@ moving_variance) and Keras layout (conv kernel ``(kh, kw, in, out)``, dense ``(i
     optimizer/vars/...                      ignored
 
 Safety: the archive is never extracted; only ``config.json``, ``metadata.json`` and
-``model.weights.h5`` are read, into memory, after their declared sizes are checked
-(:data:`MAX_TOTAL_BYTES`, :data:`MAX_RATIO`); the config is translated by class name into
-cnnlab's registered layers, and nothing named in it is imported or executed (a ``Lambda``, a
-custom registered object or a ``module`` outside ``keras.*`` is refused).
+``model.weights.h5`` are read, into memory, after the archive is checked (:mod:`cnnlab.io.archive`:
+declared sizes, compression ratio, ``..``/absolute member names, symlinks, duplicates). The HDF5
+weights are first walked in a child process (:mod:`cnnlab.io.hdf5_guard`: a damaged file can
+crash the HDF5 library; links to other files and datasets that expand from a few bytes are
+refused). The config is translated by class name into cnnlab's registered layers, and nothing
+named in it is imported or executed (a ``Lambda``, a custom registered object or a ``module``
+outside ``keras.*`` is refused); the model is built on PyTorch's ``meta`` device and its shapes
+compared with the file's before any memory is allocated for it (:mod:`cnnlab.io.meta`).
 """
 
 from __future__ import annotations
@@ -45,17 +49,16 @@ import numpy as np
 
 import cnnlab.layers  # noqa: F401  (registers every layer class)
 from cnnlab import optimizers
+from cnnlab.io.archive import MAX_TOTAL_BYTES, read_members
 from cnnlab.io.atomic import atomic_write
+from cnnlab.io.hdf5_guard import check_hdf5, hdf5_errors
 from cnnlab.io.keras_weights import HDF5_SIGNATURE, _h5py, _shapes
+from cnnlab.io.meta import build_on_meta
 from cnnlab.layers import base
 from cnnlab.models.model import Model
 from cnnlab.models.sequential import Sequential  # noqa: F401  (registers "Sequential")
 
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
-MAX_TOTAL_BYTES = 2 << 30  # uncompressed bytes read from one archive
-MAX_JSON_BYTES = 64 << 20  # config.json / metadata.json
-MAX_RATIO = 200  # uncompressed / compressed, checked for members above RATIO_FLOOR bytes
-RATIO_FLOOR = 1 << 20
 MODELS = ("Sequential", "Functional", "Model")
 REFUSED = ("Lambda", "TFOpLambda", "SlicingOpLambda", "TorchModuleWrapper", "JaxLayer",
            "FlaxLayer", "TFSMLayer")
@@ -76,7 +79,7 @@ def is_keras_archive(path: str | os.PathLike) -> bool:
             return False
         with zipfile.ZipFile(path) as archive:
             return {CONFIG, WEIGHTS} <= set(archive.namelist())
-    except (OSError, zipfile.BadZipFile):
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
         return False
 
 
@@ -87,9 +90,10 @@ def is_keras3_weights(path: str | os.PathLike) -> bool:
         with open(path, "rb") as f:
             if f.read(len(HDF5_SIGNATURE)) != HDF5_SIGNATURE:
                 return False
+        check_hdf5(path, repr(os.fspath(path)))
         with _h5py().File(path, "r") as f:
             return _container(f) is not None and "layer_names" not in f.attrs
-    except OSError:
+    except (OSError, ValueError, RuntimeError, KeyError):
         return False
 
 
@@ -169,6 +173,8 @@ def _layer_entry(entry: Any, where: str) -> dict:
     kind, config = entry["class_name"], entry["config"]
     name = entry.get("name") or config.get("name")
     owner = f"{kind} {name!r}"
+    if not isinstance(name, (str, type(None))):
+        raise ValueError(f"{where}: {owner}: a layer name must be a string")
     if kind in MODELS:
         translated = _model_entry(entry, owner)
     else:
@@ -220,6 +226,9 @@ def _layer_config(layer_class: type, config: dict, owner: str) -> dict:
     out = {}
     for key, value in config.items():
         value = _plain(value, f"{owner} `{key}`")
+        if key == "dtype" and not (value is None or isinstance(value, str)):
+            raise ValueError(f"{owner}: dtype {str(value)[:120]} is not supported (a dtype "
+                             f"name or a DTypePolicy is)")
         if key in accepted:
             out[key] = value
         elif key.startswith("renorm_") and not config.get("renorm"):
@@ -332,14 +341,24 @@ def _own_weights(layer: Any) -> list:
     return layer.keras_weights() if isinstance(layer, Model) else layer._all_keras_weights()
 
 
-def _read_vars(group: Any, path: str, source: str) -> list[np.ndarray]:
+def _datasets(group: Any, path: str, source: str) -> list:
+    """The datasets ``0``, ``1``, ... of a ``vars`` group, in order (not read yet)."""
+    h5py = _h5py()
     keys = list(group)
-    if not all(k.isdigit() for k in keys):
-        raise ValueError(f"{source}: {path}/vars holds {sorted(keys)}, expected 0, 1, ...")
+    if not all(k.isdigit() for k in keys) or not all(
+            isinstance(group[k], h5py.Dataset) for k in keys):
+        raise ValueError(f"{source}: {path}/vars holds {sorted(keys)[:8]}, expected datasets "
+                         f"0, 1, ...")
+    return [group[key] for key in sorted(keys, key=int)]
+
+
+def _read_vars(datasets: list, path: str, source: str) -> list[np.ndarray]:
     arrays = []
-    for key in sorted(keys, key=int):
-        data = group[key]
+    for data in datasets:
         array = np.asarray(data)
+        if array.dtype.kind not in "biuf":
+            raise ValueError(f"{source}: {path}/vars/{len(arrays)} holds {array.dtype}, not "
+                             f"numbers")
         if data.attrs.get("dtype") in ("bfloat16", b"bfloat16"):  # raw 16-bit words
             array = (array.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
         arrays.append(array)
@@ -355,7 +374,7 @@ def _saved_vars(root: Any, container: str) -> dict[str, list[np.ndarray]]:
             if not isinstance(child, h5py.Group):
                 continue
             here = f"{path}/{name}"
-            if "vars" in child and len(child["vars"]):
+            if "vars" in child and isinstance(child["vars"], h5py.Group) and len(child["vars"]):
                 found[here] = child["vars"]
             if container in child:
                 visit(child[container], f"{here}/{container}")
@@ -376,18 +395,22 @@ def _open_h5(source: Any) -> Iterator[tuple[Any, str]]:
         name = repr(os.fspath(source))
         if is_keras_archive(source):
             data = _read_members(source, name, (WEIGHTS,))[WEIGHTS]
+            check_hdf5(data, f"{name}: {WEIGHTS}")
             source = io.BytesIO(data)
+        else:
+            check_hdf5(source, name)
     else:
         name = repr(getattr(source, "name", "the weights file"))
         data = source.read(MAX_TOTAL_BYTES + 1)
         if len(data) > MAX_TOTAL_BYTES:
             raise ValueError(f"{name}: larger than {MAX_TOTAL_BYTES} bytes; refused")
+        check_hdf5(data, name)
         source = io.BytesIO(data)
     try:
         f = h5py.File(source, "r")
     except OSError as exc:
         raise ValueError(f"{name} is not a readable HDF5 file: {exc}") from None
-    with f:
+    with f, hdf5_errors(name):
         yield f, name
 
 
@@ -405,32 +428,40 @@ def load_keras3_weights(model: Any, path_or_h5file: Any, _orders: dict | None = 
         raise ValueError(f"{model.owner}: build the model (input_shape=, build() or one batch) "
                          f"before loading weights into it")
     with _open_h5(path_or_h5file) as (root, source):
-        container = _container(root)
-        if container is None:
-            raise ValueError(f"{source} is not a Keras 3 weights file: no top-level 'layers' "
-                             f"group (groups: {sorted(root)[:8]})")
-        saved = _saved_vars(root, container)
-        loads, used = [], set()
-        for path, layer in _slots(model, container, _orders or {}):
-            targets = _own_weights(layer)
-            if not targets:
-                continue
-            arrays = [] if path not in saved else _read_vars(saved[path], path, source)
-            used.add(path)
-            expected = [tuple(t.shape) for t in _keras_views(targets)]
-            if _shapes(arrays) != expected:
-                raise ValueError(f"{source}: layer {layer.owner} (at {path}) has weights of "
-                                 f"shapes {_shapes(arrays)} in the file, but the model expects "
-                                 f"{expected} (Keras layout)")
-            loads.append((targets, arrays))
-        extra = sorted(set(saved) - used)
-        if extra:
-            raise ValueError(f"{source} has weights for {extra[0]} (shapes "
-                             f"{_shapes(_read_vars(saved[extra[0]], extra[0], source))}), but "
-                             f"{model.owner} has no layer with weights there; the file has "
-                             f"{len(saved)} layers with weights, the model {len(loads)}")
+        loads = [(targets, _read_vars(datasets, path, source))
+                 for targets, datasets, path in _plan(model, root, source, _orders or {})]
     for targets, arrays in loads:
         _assign(targets, arrays)
+
+
+def _plan(model: Any, root: Any, source: str, orders: dict[int, list]) -> list[tuple]:
+    """``(targets, datasets, h5 path)`` for each layer with weights, after checking that the
+    file's shapes (read from the HDF5 metadata, not the data) are the model's."""
+    container = _container(root)
+    if container is None:
+        raise ValueError(f"{source} is not a Keras 3 weights file: no top-level 'layers' "
+                         f"group (groups: {sorted(root)[:8]})")
+    saved = _saved_vars(root, container)
+    loads, used = [], set()
+    for path, layer in _slots(model, container, orders):
+        targets = _own_weights(layer)
+        if not targets:
+            continue
+        datasets = [] if path not in saved else _datasets(saved[path], path, source)
+        used.add(path)
+        expected = [tuple(t.shape) for t in _keras_views(targets)]
+        if _shapes(datasets) != expected:
+            raise ValueError(f"{source}: layer {layer.owner} (at {path}) has weights of "
+                             f"shapes {_shapes(datasets)} in the file, but the model expects "
+                             f"{expected} (Keras layout)")
+        loads.append((targets, datasets, path))
+    extra = sorted(set(saved) - used)
+    if extra:
+        raise ValueError(f"{source} has weights for {extra[0]} (shapes "
+                         f"{_shapes(_datasets(saved[extra[0]], extra[0], source))}), but "
+                         f"{model.owner} has no layer with weights there; the file has "
+                         f"{len(saved)} layers with weights, the model {len(loads)}")
+    return loads
 
 
 def _keras_views(targets: list) -> list:
@@ -464,36 +495,9 @@ def save_keras3_weights(model: Any, path: str | os.PathLike) -> None:
 
 # ------------------------------------------------------------------------ archives
 def _read_members(path: Any, source: str, names: tuple[str, ...]) -> dict[str, bytes]:
-    """The named members (those present) after checking declared sizes; never extracts."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{source} is not a readable zip archive: {exc}") from None
-    with archive:
-        infos = {info.filename: info for info in archive.infolist() if info.filename in names}
-        total = sum(info.file_size for info in infos.values())
-        if total > MAX_TOTAL_BYTES:
-            raise ValueError(f"{source}: its members declare {total} bytes uncompressed, more "
-                             f"than the {MAX_TOTAL_BYTES} allowed; refused (possible zip bomb)")
-        for name, info in infos.items():
-            if name.endswith(".json") and info.file_size > MAX_JSON_BYTES:
-                raise ValueError(f"{source}: {name} declares {info.file_size} bytes, more than "
-                                 f"{MAX_JSON_BYTES}; refused")
-            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(
-                    info.compress_size, 1):
-                raise ValueError(f"{source}: {name} expands {info.file_size} / "
-                                 f"{info.compress_size} times, more than {MAX_RATIO}; refused "
-                                 f"(possible zip bomb)")
-            if info.flag_bits & 0x1:
-                raise ValueError(f"{source}: {name} is encrypted")
-        members = {}
-        for name, info in infos.items():
-            with archive.open(info) as member:
-                data = member.read(info.file_size + 1)
-            if len(data) != info.file_size:
-                raise ValueError(f"{source}: {name} does not hold its declared size")
-            members[name] = data
-    return members
+    """The named members (those present) after the checks of :mod:`cnnlab.io.archive`
+    (sizes, ratio, member names); never extracts."""
+    return read_members(path, source, names)
 
 
 def _read_json(data: bytes, what: str) -> Any:
@@ -518,19 +522,43 @@ def load_keras_archive(path: str | os.PathLike, compile: bool = True) -> Model:
     if missing:
         raise ValueError(f"{source} is not a Keras 3 .keras archive: no {', '.join(missing)}")
     raw = _read_json(members[CONFIG], f"{source}: {CONFIG}")
-    translated = config_from_keras3(raw)
+    try:
+        translated = config_from_keras3(raw)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError,
+            RecursionError) as exc:
+        raise ValueError(f"{source}: {CONFIG}: {exc}") from None
+    weights = members[WEIGHTS]
+    check_hdf5(weights, f"{source}: {WEIGHTS}")
+    h5py = _h5py()
+    try:
+        h5 = h5py.File(io.BytesIO(weights), "r")
+    except OSError as exc:
+        raise ValueError(f"{source}: {WEIGHTS} is not a readable HDF5 file: {exc}") from None
+    with h5, hdf5_errors(f"{source}: {WEIGHTS}"):
+        probe = build_on_meta(lambda: _build(translated, source))
+        if getattr(probe, "built", False):  # refuse what does not fit before allocating it
+            _plan(probe, h5, source, _keras_orders(probe, translated))
+        model = _build(translated, source)
+        loads = [(targets, _read_vars(datasets, path, source)) for targets, datasets, path
+                 in _plan(model, h5, source, _keras_orders(model, translated))]
+    for targets, arrays in loads:
+        _assign(targets, arrays)
+    if compile and isinstance(raw, dict) and raw.get("compile_config"):
+        _compile(model, raw["compile_config"], source)
+    return model
+
+
+def _build(translated: dict, source: str) -> Model:
     try:
         model = base.registered_class(translated["class_name"]).from_config(
             translated["config"])
-    except (TypeError, ValueError, KeyError, IndexError) as exc:
-        raise ValueError(f"{source}: cannot build the model from {CONFIG}: {exc}") from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, ArithmeticError,
+            RuntimeError, MemoryError) as exc:  # RuntimeError: allocation, recursion depth
+        raise ValueError(f"{source}: cannot build the model from {CONFIG}: "
+                         f"{type(exc).__name__}: {str(exc)[:300]}") from None
     if not model.built:
         raise ValueError(f"{source}: {CONFIG} gives no input shape, so the model cannot be "
                          f"built to receive its weights")
-    load_keras3_weights(model, io.BytesIO(members[WEIGHTS]),
-                        _orders=_keras_orders(model, translated))
-    if compile and isinstance(raw, dict) and raw.get("compile_config"):
-        _compile(model, raw["compile_config"], source)
     return model
 
 

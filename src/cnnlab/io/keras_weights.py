@@ -12,7 +12,10 @@ split into ``layer_names0``, ``layer_names1``, ... (HDF5's 64 kB header limit). 
 Keras layout, which is what ``Layer.set_weights`` takes, and cnnlab's ``Flatten`` has Keras's
 H·W·C order, so a ``Dense`` after ``Flatten`` needs no row permutation.
 
-Reading uses h5py only: an HDF5 file holds arrays and strings, never code.
+Reading uses h5py only: an HDF5 file holds arrays and strings, never code. A file is first
+walked in a child process (:mod:`cnnlab.io.hdf5_guard`), since a damaged one can crash the HDF5
+library; links to other files, non-numeric datasets and datasets that expand from a few stored
+bytes are refused there.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from cnnlab.io.atomic import atomic_write
+from cnnlab.io.hdf5_guard import check_hdf5, hdf5_errors
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
@@ -62,11 +66,12 @@ def read_keras_h5(path: str | os.PathLike) -> list[tuple[str, list[str], list[np
     left out."""
     h5py = _h5py()
     source = Path(path).name
+    check_hdf5(path, source)  # a damaged file crashes HDF5: it is walked in a child first
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
         raise ValueError(f"{source} is not a readable HDF5 file: {exc}") from None
-    with f:
+    with f, hdf5_errors(source):
         root = f["model_weights"] if "model_weights" in f else f
         backend = root.attrs.get("backend", b"tensorflow")
         backend = backend.decode() if isinstance(backend, bytes) else str(backend)

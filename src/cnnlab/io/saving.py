@@ -15,7 +15,10 @@
 ``load_model`` rebuilds the architecture from registered class names, loads the weights
 strictly, re-compiles and restores the optimizer, so that training continues exactly as if the
 model had never been saved. Loading reads only the four members above, with ``json`` and
-``safetensors``: no pickle, no ``torch.load``, no import of names found in the file.
+``safetensors``: no pickle, no ``torch.load``, no import of names found in the file. The archive
+is checked first (:mod:`cnnlab.io.archive`: sizes, compression ratio, member names, symlinks,
+duplicates), and the model is built on PyTorch's ``meta`` device and compared with the
+safetensors header before any memory is allocated for it (:mod:`cnnlab.io.meta`).
 
 Differences from Keras:
     * ``.keras`` and ``.h5`` file names are accepted but get this cnnlab format, which Keras
@@ -36,7 +39,6 @@ import json
 import os
 import warnings
 import zipfile
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -47,7 +49,9 @@ import torch
 
 import cnnlab.layers  # noqa: F401  (its __init__ imports every layer module: registers them)
 from cnnlab import losses, metrics, optimizers
-from cnnlab.io.atomic import atomic_write, check_target
+from cnnlab.io.archive import MAX_SAFETENSORS_HEADER, check_archive, read_checked
+from cnnlab.io.atomic import atomic_write, check_target, remove_stale_temps
+from cnnlab.io.meta import build_on_meta, state_shapes
 from cnnlab.layers import base
 from cnnlab.models.model import Model
 from cnnlab.models.sequential import Sequential  # noqa: F401  (registers "Sequential")
@@ -76,6 +80,7 @@ def save_model(model: Model, filepath: str | os.PathLike, overwrite: bool = True
     optimizer_files = None
     if include_optimizer and config["compile_config"] is not None:
         optimizer_files = _optimizer_files(model)
+    remove_stale_temps(path)  # left by a writer killed mid-write (a crashed training)
     with atomic_write(path, overwrite) as f, zipfile.ZipFile(f, "w") as archive:
         archive.writestr(CONFIG, config_bytes, compress_type=zipfile.ZIP_DEFLATED)
         archive.writestr(WEIGHTS, _weights_bytes(model))
@@ -101,6 +106,7 @@ def save_weights(model: Model, filepath: str | os.PathLike, overwrite: bool = Tr
         raise ValueError(f"{model.owner}: save_weights needs a built model (it has no weights "
                          f"yet); give `input_shape=` to the first layer or call build/fit first")
     data = _weights_bytes(model)
+    remove_stale_temps(path)
     with atomic_write(path, overwrite) as f:
         f.write(data)
 
@@ -279,7 +285,12 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
     source = repr(os.fspath(filepath))
     members = _read_archive(os.fspath(filepath), source)
     config = _read_config(members[CONFIG], source)
+    saved = _SavedWeights(members[WEIGHTS], source, WEIGHTS)
     with _custom_layers(custom_objects):
+        probe = build_on_meta(lambda: _model_from_config(config, source))
+        shapes = state_shapes(probe)
+        if shapes is not None:  # refuse a config that does not fit before allocating it
+            saved.match(shapes, probe.owner)
         model = _model_from_config(config, source)
     _load_weights_into(model, members[WEIGHTS], source, WEIGHTS)
     compile_config = config.get("compile_config")
@@ -313,18 +324,20 @@ def _read_archive(path: str, source: str) -> dict[str, bytes]:
     weights must be there."""
     known = (CONFIG, WEIGHTS, OPTIMIZER_JSON, OPTIMIZER_TENSORS, TRAINING_STATE)
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            for required in (CONFIG, WEIGHTS):
-                if required not in names:
-                    raise ValueError(f"{source} is not a cnnlab model file: it has no "
-                                     f"{required} (members: {sorted(names)[:8]})")
-            return {name: archive.read(name) for name in known if name in names}
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as exc:
         with open(path, "rb") as f:
             hint = _hdf5_hint(f.read(len(_HDF5_SIGNATURE)))
         raise ValueError(f"{source} is not a cnnlab model file (a zip archive){hint}: "
                          f"{exc}") from None
+    with archive:
+        check_archive(archive, source, known)
+        names = set(archive.namelist())
+        for required in (CONFIG, WEIGHTS):
+            if required not in names:
+                raise ValueError(f"{source} is not a cnnlab model file: it has no "
+                                 f"{required} (members: {sorted(names)[:8]})")
+        return read_checked(archive, source, known)
 
 
 def _hdf5_hint(data: bytes) -> str:
@@ -392,62 +405,104 @@ def _model_from_config(config: dict, source: str) -> Model:
         if not (isinstance(cls, type) and issubclass(cls, Model)):
             raise ValueError(f"class {config['class_name']!r} is a layer, not a model")
         return cls.from_config(config["config"])
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
-        raise ValueError(f"{source}: cannot rebuild the model from {CONFIG}: {exc}") from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, ArithmeticError,
+            RuntimeError, MemoryError) as exc:  # RuntimeError: allocation, recursion depth
+        raise ValueError(f"{source}: cannot rebuild the model from {CONFIG}: "
+                         f"{type(exc).__name__}: {str(exc)[:300]}") from None
 
 
 def _load_tensors(data: bytes, source: str, what: str) -> dict[str, torch.Tensor]:
     try:
         return safetensors.torch.load(data)
-    except (safetensors.SafetensorError, ValueError, TypeError) as exc:
+    except (safetensors.SafetensorError, ValueError, TypeError, KeyError, RuntimeError,
+            OverflowError) as exc:  # KeyError: a dtype torch does not have
         raise ValueError(f"{source}: {what} is not a valid safetensors file{_hdf5_hint(data)}: "
-                         f"{exc}") from None
+                         f"{type(exc).__name__}: {exc}") from None
+
+
+class _SavedWeights:
+    """The names, shapes, dtypes and key order of a safetensors file, from its header alone
+    (8 bytes little-endian length, then JSON ``{name: {"dtype", "shape", "data_offsets"},
+    "__metadata__": {str: str}}``); the data itself is checked by ``safetensors`` when loaded.
+    """
+
+    def __init__(self, data: bytes, source: str, what: str) -> None:
+        self.source, self.what = source, what
+        bad = f"{source}: {what} is not a valid safetensors file{_hdf5_hint(data)}"
+        size = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
+        if not 0 < size <= len(data) - 8:
+            raise ValueError(f"{bad}: its header length {size} does not fit its "
+                             f"{len(data)} bytes")
+        if size > MAX_SAFETENSORS_HEADER:
+            raise ValueError(f"{bad}: its header declares {size} bytes, more than "
+                             f"{MAX_SAFETENSORS_HEADER}; refused")
+        header = _parse_json(bytes(data[8:8 + size]), bad)
+        if not isinstance(header, dict):
+            raise ValueError(f"{bad}: its header is not a JSON object")
+        metadata = header.pop("__metadata__", None) or {}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.dtypes: dict[str, str] = {}
+        for name, entry in header.items():
+            shape = entry.get("shape") if isinstance(entry, dict) else None
+            if not (isinstance(shape, list) and all(
+                    isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+                    and isinstance(entry.get("dtype"), str)):
+                raise ValueError(f"{bad}: bad header entry {name!r}: {str(entry)[:120]}")
+            self.shapes[name], self.dtypes[name] = tuple(shape), entry["dtype"]
+        self.order = None
+        if isinstance(metadata, dict) and isinstance(metadata.get("order"), str):
+            try:  # the key order stored by _weights_bytes (safetensors sorts the keys)
+                order = json.loads(metadata["order"])
+            except (json.JSONDecodeError, RecursionError):
+                order = None
+            if isinstance(order, list) and sorted(map(str, order)) == sorted(self.shapes):
+                self.order = order
+
+    def match(self, expected: dict[str, tuple[int, ...]], owner: str) -> dict[str, str]:
+        """``{model key: file key}``: every weight once, with its shape.
+
+        Keys are matched by name; if the names differ but the file lists the same weights in
+        the same order (the same architecture, its layers named ``dense_1`` instead of
+        ``dense`` as a second model in one session is), they are matched by position as Keras
+        does, provided the weight names after the layer name (``kernel``, ...) agree.
+        """
+        names = {key: key for key in expected}
+        if set(self.shapes) != set(expected):
+            order = self.order
+            if order is None or len(order) != len(expected) or any(
+                    key.rsplit(".", 1)[-1] != saved.rsplit(".", 1)[-1]
+                    for key, saved in zip(expected, order, strict=False)):
+                raise ValueError(
+                    f"{self.source}: the weights do not fit {owner}: missing keys "
+                    f"{sorted(set(expected) - set(self.shapes))[:20]}, unexpected keys "
+                    f"{sorted(set(self.shapes) - set(expected))[:20]} (weights are matched by "
+                    f"name, or by position when the layers are the same but named "
+                    f"differently)")
+            names = dict(zip(expected, order, strict=True))
+        for key, shape in expected.items():
+            saved = self.shapes[names[key]]
+            if saved != tuple(shape):
+                alias = f" (saved as {names[key]!r})" if names[key] != key else ""
+                raise ValueError(f"{self.source}: weight {key!r}{alias} has shape {saved} in "
+                                 f"the file but {tuple(shape)} in {owner}")
+        return names
 
 
 def _load_weights_into(model: Model, data: bytes, source: str, what: str) -> None:
-    """Copy the saved tensors into ``model.state_dict()``: every weight once, same shapes.
-
-    Keys are matched by name; if the names differ but the file lists the same weights in the
-    same order (the same architecture, its layers named ``dense_1`` instead of ``dense`` as a
-    second model in one session is), they are matched by position as Keras does, provided the
-    weight names after the layer name (``kernel``, ``moving_mean``, ...) agree.
-    """
-    tensors = _load_tensors(data, source, what)
+    """Copy the saved tensors into ``model.state_dict()``: every weight once, same shapes
+    (:meth:`_SavedWeights.match`), a floating dtype for a floating weight (the value is cast,
+    as Keras does) and the same dtype for any other."""
     expected = model.state_dict()
-    names = {key: key for key in expected}
-    if set(tensors) != set(expected):
-        order = _saved_order(data, tensors)
-        if order is None or len(order) != len(expected) or any(
-                key.rsplit(".", 1)[-1] != saved.rsplit(".", 1)[-1]
-                for key, saved in zip(expected, order, strict=False)):
-            raise ValueError(
-                f"{source}: the weights do not fit {model.owner}: missing keys "
-                f"{sorted(set(expected) - set(tensors))}, unexpected keys "
-                f"{sorted(set(tensors) - set(expected))} (weights are matched by name, or by "
-                f"position when the layers are the same but named differently)")
-        names = dict(zip(expected, order, strict=True))
+    names = _SavedWeights(data, source, what).match(
+        {key: tuple(t.shape) for key, t in expected.items()}, model.owner)
+    tensors = _load_tensors(data, source, what)
     for key, target in expected.items():
         saved = tensors[names[key]]
-        if tuple(saved.shape) != tuple(target.shape):
-            alias = f" (saved as {names[key]!r})" if names[key] != key else ""
-            raise ValueError(f"{source}: weight {key!r}{alias} has shape {tuple(saved.shape)} in "
-                             f"the file but {tuple(target.shape)} in {model.owner}")
+        if saved.dtype != target.dtype and not (saved.dtype.is_floating_point
+                                                and target.dtype.is_floating_point):
+            raise ValueError(f"{source}: weight {key!r} is {saved.dtype} in the file but "
+                             f"{target.dtype} in {model.owner}")
     model.load_state_dict({key: tensors[names[key]] for key in expected}, strict=True)
-
-
-def _saved_order(data: bytes, tensors: dict[str, torch.Tensor]) -> list[str] | None:
-    """The key order stored by :func:`_weights_bytes` (``None`` for other safetensors files).
-    A safetensors file starts with the header's length (8 bytes, little-endian), then the
-    JSON header whose ``__metadata__`` holds string values."""
-    size = int.from_bytes(data[:8], "little")
-    metadata = json.loads(data[8:8 + size]).get("__metadata__") or {}
-    try:
-        order = json.loads(metadata.get("order", "null"))
-    except (json.JSONDecodeError, TypeError, RecursionError):
-        return None
-    if isinstance(order, list) and sorted(order) == sorted(tensors):
-        return order
-    return None
 
 
 def _compile_from_config(model: Model, config: dict, custom_objects: dict[str, Any],
@@ -460,7 +515,8 @@ def _compile_from_config(model: Model, config: dict, custom_objects: dict[str, A
                       weighted_metrics=_decode_objectives(config.get("weighted_metrics"),
                                                           custom_objects),
                       loss_weights=config.get("loss_weights"))
-    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, ArithmeticError,
+            RecursionError) as exc:
         raise ValueError(f"{source}: cannot compile the model from its compile_config ({exc}); "
                          f"load with compile=False and compile it yourself") from None
 
@@ -487,13 +543,19 @@ def _decode_objectives(value: Any, custom_objects: dict[str, Any]) -> Any:
 def _restore_optimizer(model: Model, members: dict[str, bytes], source: str) -> None:
     """Build the optimizer on the model's parameters now and load its saved state."""
     tensors = _load_tensors(members[OPTIMIZER_TENSORS], source, OPTIMIZER_TENSORS)
-    state = _unflatten_state(_parse_json(members[OPTIMIZER_JSON], f"{source}: {OPTIMIZER_JSON}"),
-                             tensors, source)
+    try:
+        state = _unflatten_state(_parse_json(members[OPTIMIZER_JSON],
+                                             f"{source}: {OPTIMIZER_JSON}"), tensors, source)
+    except RecursionError:
+        raise ValueError(f"{source}: {OPTIMIZER_JSON} is nested too deeply") from None
     if not model.built:
         raise ValueError(f"{source}: the file holds optimizer state for a model that is not "
                          f"built")
-    model._prepare(None)
+    try:
+        model._prepare(None)
+    except (TypeError, ValueError, KeyError, IndexError) as exc:
+        raise ValueError(f"{source}: the compile_config does not fit the model: {exc}") from None
     try:
         model.optimizer.load_state_dict(state)
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, RuntimeError) as exc:
         raise ValueError(f"{source}: the optimizer state does not fit the model: {exc}") from None

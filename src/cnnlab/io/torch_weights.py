@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import re
 import zipfile
 from collections.abc import Mapping
@@ -34,10 +33,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cnnlab.io.archive import MAX_SAFETENSORS_HEADER, check_archive_file
+
 ARCHITECTURES = ("auto", "vgg16", "resnet18", "alexnet", "sequential")
 TORCH_BN_EPSILON = 1e-5  # nn.BatchNorm2d's default eps, used by torchvision's models
 LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"  # torch<1.6 header
-SAFETENSORS_HEADER_LIMIT = 100 << 20
+SAFETENSORS_HEADER_LIMIT = MAX_SAFETENSORS_HEADER
 STATE_DICT_NAME = re.compile(r"^\w+(\.\w+)*$")
 PARAM_SUFFIX = re.compile(r"\.(weight|bias|running_mean|running_var)$")
 CNNLAB_SUFFIX = re.compile(r"\.(kernel|gamma|beta|moving_mean|moving_variance)$")  # Keras names
@@ -57,8 +58,12 @@ def is_torch_weights_file(path: str | os.PathLike) -> bool:
     if not path.is_file():
         return False
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            return any(n == "data.pkl" or n.endswith("/data.pkl") for n in archive.namelist())
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return any(n == "data.pkl" or n.endswith("/data.pkl")
+                           for n in archive.namelist())
+        except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
+            return False
     with open(path, "rb") as f:
         head = f.read(len(LEGACY_MAGIC))
     if head == LEGACY_MAGIC:
@@ -80,7 +85,7 @@ def _safetensors_header(path: Path) -> dict:
             return {}
         try:
             header = json.loads(f.read(size))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             return {}
     return header if isinstance(header, dict) else {}
 
@@ -95,12 +100,26 @@ def read_torch_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """
     source = Path(path)
     if _safetensors_header(source) and not zipfile.is_zipfile(source):
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        return state_dict_arrays(load_file(source, device="cpu"), source.name)
+        try:
+            loaded = load_file(source, device="cpu")
+        except (SafetensorError, ValueError, TypeError, KeyError, RuntimeError,
+                OverflowError) as exc:  # KeyError: a dtype torch does not have
+            raise ValueError(f"{source.name} is not a valid safetensors file: "
+                             f"{type(exc).__name__}: {exc}") from None
+        return state_dict_arrays(loaded, source.name)
+    if zipfile.is_zipfile(source):  # sizes, ratio and member names, before torch reads it
+        check_archive_file(source, source.name)
     try:
         loaded = torch.load(source, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError, TypeError) as exc:
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except Exception as exc:  # noqa: BLE001
+        # weights_only=True ran nothing from the file; torch.load's errors for a damaged file
+        # are of many types (UnpicklingError, RuntimeError, struct.error, even AssertionError)
+        # and all mean the same: refused.
         raise ValueError(f"{source.name} is not a plain PyTorch state dict of tensors (refused "
                          f"by torch.load(weights_only=True): {_reason(exc)})") from None
     return state_dict_arrays(loaded, source.name)
@@ -137,7 +156,17 @@ def state_dict_arrays(state: Any, source: str = "state dict") -> dict[str, np.nd
             value = value.detach().cpu()
             if value.dtype in (torch.bfloat16, torch.float16):
                 value = value.float()
-            value = value.numpy()
+            if value.is_complex() or value.is_quantized or value.layout != torch.strided:
+                raise ValueError(f"{source}: entry {name!r} is a {value.dtype} "
+                                 f"{str(value.layout).replace('torch.', '')} tensor, not real "
+                                 f"numbers")
+            try:
+                value = value.numpy()
+            except (TypeError, RuntimeError) as exc:  # float8, ...: no NumPy type
+                raise ValueError(f"{source}: entry {name!r} ({value.dtype}) has no NumPy "
+                                 f"type: {exc}") from None
+        if value.dtype.kind not in "biuf":
+            raise ValueError(f"{source}: entry {name!r} holds {value.dtype}, not real numbers")
         arrays[name] = value
     if all(name.startswith("module.") for name in arrays):
         arrays = {name[len("module."):]: a for name, a in arrays.items()}
@@ -298,7 +327,10 @@ def load_torch_weights(model: Any, source: str | os.PathLike | Mapping[str, Any]
     if architecture == "auto":
         architecture = _detect(state)
     flattened = _flatten_inputs(model)
-    pairs = _pairs(model, state, architecture)
+    try:
+        pairs = _pairs(model, state, architecture)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (loading {origin})") from None
     loads, used = [], set()
     for layer, module in pairs:
         for name, tensor, _ in layer.keras_weights():

@@ -28,9 +28,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from cnnlab.io.archive import MAX_SAFETENSORS_HEADER
 from cnnlab.io.keras_weights import HDF5_SIGNATURE
 
-SAFETENSORS_HEADER_LIMIT = 100 << 20  # bytes of JSON header read to recognise a file
+SAFETENSORS_HEADER_LIMIT = MAX_SAFETENSORS_HEADER  # bytes of JSON header read to recognise a file
 
 FORMATS = ("cnnlab", "keras3", "keras3-h5", "keras2-h5", "torch")
 
@@ -47,7 +48,9 @@ def weights_format(path: str | os.PathLike) -> str:
 
         return "keras3-h5" if is_keras3_weights(source) else "keras2-h5"
     if zipfile.is_zipfile(source):
-        with zipfile.ZipFile(source) as archive:
+        from cnnlab.io.archive import open_archive
+
+        with open_archive(source, repr(os.fspath(path))) as archive:
             names = set(archive.namelist())
         if {"config.json", "model.weights.h5"} <= names:
             return "keras3"
@@ -77,7 +80,7 @@ def _safetensors_metadata(path: Path) -> dict | None:
             return None
         try:
             header = json.loads(f.read(size))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             return None
     if not isinstance(header, dict):
         return None

@@ -350,7 +350,10 @@ class Model(Layer):
         cnnlab extras: ``run='name'`` records the run in the SQLite run store
         (``runs/cnnlab.db``) with a checkpoint every epoch (``runs/<id>/checkpoint.cnnlab``);
         ``resume=True`` continues that run from its last checkpoint (weights, optimizer, data
-        order and random states), so a killed training ends as if never interrupted.
+        order and random states), so a killed training ends as if never interrupted. A
+        recorded run whose loss becomes NaN or infinite stops with
+        ``cnnlab.runs.recorder.InvalidLossError`` naming the first bad batch; its last good
+        checkpoint is kept and it is stored as ``failed``.
         ``distribute='ddp'`` trains data-parallel in the processes that torchrun started
         (``cnnlab train --nproc-per-node N``, ``torchrun --nproc-per-node N script.py``; see
         docs/distributed.md): ``batch_size`` is the global batch, split over the processes, so

@@ -19,10 +19,15 @@ changes nothing, and there is no race with a process that resumes the run at the
 before owners were, shows ``running`` as stored. ``finish`` may also store ``interrupted``
 (``cnnlab evaluate`` keeps the status it read). Databases from before the owner columns get
 them added on open (``ALTER TABLE``).
+
+A store that cannot be written or read (disk full, read-only folder, I/O error, a file that is
+not a database) raises :class:`RunStoreError`, an ``OSError`` naming the database; a write that
+fails changes nothing (each write is one transaction, rolled back).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -66,6 +71,12 @@ CREATE TABLE IF NOT EXISTS epochs (
     PRIMARY KEY (run_id, epoch)
 );
 """
+# SQLite's primary result codes that mean the file or its disk, not the SQL, went wrong
+_FILE_ERRORS = {3: (errno.EACCES, "no permission"), 5: (errno.EBUSY, "busy"),
+                6: (errno.EBUSY, "locked"), 8: (errno.EROFS, "read-only"),
+                10: (errno.EIO, "I/O error"), 11: (errno.EIO, "corrupt"),
+                13: (errno.ENOSPC, "the disk is full"), 14: (errno.EACCES, "cannot open"),
+                26: (errno.EIO, "not a database")}
 STATUSES = ("running", "finished", "failed", "stopped", "interrupted")
 OWNER_COLUMNS = {"pid": "INTEGER", "host": "TEXT", "pid_start": "INTEGER"}  # added later
 
@@ -120,6 +131,37 @@ def _finite(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+class RunStoreError(OSError):
+    """The run database could not be read or written; the message names it. ``errno`` says
+    why (``ENOSPC`` disk full, ``EROFS``/``EACCES`` read-only, ``EIO``, ``EBUSY``)."""
+
+
+def _reraise(err: sqlite3.Error, path: Path) -> None:
+    """Raise ``err`` as a :class:`RunStoreError` naming ``path`` when the file or its disk is
+    at fault; an SQL error is raised as it is."""
+    code = getattr(err, "sqlite_errorcode", None)
+    known = _FILE_ERRORS.get(code & 0xFF) if isinstance(code, int) else None
+    if known is None:
+        raise err
+    number, reason = known
+    if number == errno.EIO and _free_bytes(path) < FULL_BELOW:  # SQLite's name for ENOSPC
+        number, reason = errno.ENOSPC, "the disk is full"  # growing its -shm file, say
+    name = getattr(err, "sqlite_errorname", "")
+    raise RunStoreError(number, f"run store {os.fspath(path)!r}: {err} [{name}] ({reason}); "
+                                f"nothing of this operation was stored") from err
+
+
+FULL_BELOW = 1 << 20  # an I/O error with less free space than this is reported as disk full
+
+
+def _free_bytes(path: Path) -> int:
+    try:
+        stats = os.statvfs(path.parent)
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
+        return FULL_BELOW
+    return stats.f_bavail * stats.f_frsize
+
+
 class RunStore:
     """Open (creating if needed) the SQLite run database at ``path``."""
 
@@ -134,23 +176,38 @@ class RunStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
+            db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        except sqlite3.Error as err:
+            _reraise(err, self.path)
         try:
             db.execute("PRAGMA foreign_keys=ON")
             db.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
             yield db
+        except sqlite3.Error as err:
+            _reraise(err, self.path)
         finally:
             db.close()
 
-    def _write(self, sql: str, args: tuple) -> None:
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it is stored, or (on any error) none of it."""
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.execute(sql, args)
+                yield db
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite may have rolled back itself (disk full)
+                    try:
+                        db.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # the error that brought us here is the one to report
                 raise
+
+    def _write(self, sql: str, args: tuple) -> None:
+        with self._transaction() as db:
+            db.execute(sql, args)
 
     # ------------------------------------------------------------------ writing
     def create(self, name: str | None = None, model: str | None = None,
@@ -176,23 +233,17 @@ class RunStore:
                   checkpoint: str | None = None) -> None:
         """Record one finished epoch (0-based) and update the run's summary columns."""
         clean = {k: _finite(v) for k, v in logs.items() if isinstance(v, (int, float))}
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute("INSERT OR REPLACE INTO epochs (run_id, epoch, logs, seconds) "
-                           "VALUES (?, ?, ?, ?)", (run_id, epoch, json.dumps(clean), seconds))
-                val = clean.get("val_accuracy", clean.get("val_acc"))
-                db.execute(
-                    "UPDATE runs SET epochs = ?, seconds = seconds + ?, "
-                    "best_val_accuracy = CASE WHEN ? IS NULL THEN best_val_accuracy "
-                    "WHEN best_val_accuracy IS NULL OR ? > best_val_accuracy THEN ? "
-                    "ELSE best_val_accuracy END, checkpoint = COALESCE(?, checkpoint), "
-                    "status = 'running' WHERE id = ?",
-                    (epoch + 1, seconds, val, val, val, checkpoint, run_id))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO epochs (run_id, epoch, logs, seconds) "
+                       "VALUES (?, ?, ?, ?)", (run_id, epoch, json.dumps(clean), seconds))
+            val = clean.get("val_accuracy", clean.get("val_acc"))
+            db.execute(
+                "UPDATE runs SET epochs = ?, seconds = seconds + ?, "
+                "best_val_accuracy = CASE WHEN ? IS NULL THEN best_val_accuracy "
+                "WHEN best_val_accuracy IS NULL OR ? > best_val_accuracy THEN ? "
+                "ELSE best_val_accuracy END, checkpoint = COALESCE(?, checkpoint), "
+                "status = 'running' WHERE id = ?",
+                (epoch + 1, seconds, val, val, val, checkpoint, run_id))
 
     def finish(self, run_id: str, status: str = "finished", test_loss: float | None = None,
                test_accuracy: float | None = None, error: str | None = None) -> None:

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+import torch
 
 from cnnlab.training.progbar import Progbar
 
@@ -461,6 +462,10 @@ class ModelCheckpoint(Callback):
     and any log key, e.g. ``'ckpt-{epoch:02d}-{val_loss:.2f}.cnnlab'``. With
     ``save_best_only`` it saves only when ``monitor`` beats the best value so far (strictly),
     starting from ``initial_value_threshold`` if given.
+
+    Unlike Keras, it never saves a model whose ``loss`` is NaN or infinite or whose weights are
+    (after ``TerminateOnNaN`` stopped the epoch, say): it warns and the file keeps the last
+    model that trained to a finite loss.
     """
 
     def __init__(
@@ -517,6 +522,12 @@ class ModelCheckpoint(Callback):
 
     def _save(self, epoch: int, batch: int | None, logs: Logs) -> None:
         path = self._format_path(epoch, batch, logs)
+        invalid = invalid_training(self.model, logs)
+        if invalid is not None:
+            where = f"Epoch {epoch + 1}" + ("" if batch is None else f", batch {batch}")
+            warnings.warn(f"ModelCheckpoint: {where}: {invalid}; not saving to {path} (it "
+                          f"keeps the last model with a finite loss)", stacklevel=2)
+            return
         if self.save_best_only:
             current = self._monitor.read(logs, "Can save best model only with {} available, "
                                               "skipping.")
@@ -713,13 +724,48 @@ class CSVLogger(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stops training as soon as a batch's ``loss`` is NaN or infinite."""
+    """Stops training as soon as a batch's ``loss`` is NaN or infinite.
+
+    As in Keras it prints ``Batch 3: Invalid loss, terminating training`` (the batch index is
+    0-based, counted from the epoch's start) and sets ``model.stop_training``: the epoch still
+    ends (validation, ``on_epoch_end``) and ``fit`` returns normally, its ``History`` holding
+    the epoch's NaN loss. ``stopped_epoch`` / ``stopped_batch`` (0-based) tell where; they are
+    ``None`` until then. ``ModelCheckpoint`` does not save such an epoch, and a recorded run
+    (``fit(run=...)``) raises ``InvalidLossError`` naming the batch and keeps its last good
+    checkpoint.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped_epoch: int | None = None
+        self.stopped_batch: int | None = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        self._epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
             print(f"Batch {batch}: Invalid loss, terminating training")
+            self.stopped_epoch, self.stopped_batch = self._epoch, batch
             self.model.stop_training = True
+
+
+def invalid_training(model: Any, logs: Logs | None) -> str | None:
+    """Why the model's current state is not worth keeping — ``"the loss is nan"``, ``"the
+    weight 'dense.kernel' is not finite"`` — or ``None`` when its loss and weights are
+    finite."""
+    loss = (logs or {}).get("loss")
+    if loss is not None and not math.isfinite(loss):
+        return f"the loss is {loss}"
+    weights = getattr(model, "state_dict", None)
+    state = {} if weights is None else {k: t for k, t in weights().items()
+                                        if t.is_floating_point()}
+    if state and not bool(torch.stack([torch.isfinite(t).all() for t in state.values()]).all()):
+        name = next(k for k, t in state.items() if not bool(torch.isfinite(t).all()))
+        return f"the weight {name!r} is not finite"
+    return None
 
 
 _HOOK_NAMES = frozenset(name for name in vars(Callback) if name.startswith("on_"))

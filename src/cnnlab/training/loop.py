@@ -100,7 +100,9 @@ def train_epoch(model: Any, source: ArrayData | StreamData, callbacks: CallbackL
             callbacks.on_train_batch_end(step, model.objectives.logs())
         if model.stop_training:
             break
-    return model.objectives.logs()
+    logs = model.objectives.logs()
+    model.objectives.invalid_train_batch = model.objectives.first_invalid_batch()
+    return logs
 
 
 @torch.inference_mode()

@@ -17,6 +17,8 @@ import torch
 
 from cnnlab import losses, metrics
 
+_NO_BATCH = 2**62  # "no invalid batch yet", larger than any batch index
+
 
 def _is_config(value: Any) -> bool:
     """A Keras config dict ``{'class_name': ..., 'config': ...}`` names one loss or metric."""
@@ -76,6 +78,11 @@ class Objectives:
         self.loss_tracker = metrics.Mean(name="loss")
         self.output_loss_trackers: list[metrics.Mean | None] = []
         self.ready = False
+        self._batches = 0  # batches since reset(), and the first whose loss was not finite
+        self._first_invalid: torch.Tensor | None = None
+        #: first_invalid_batch() of the last training epoch (set by loop.train_epoch, kept
+        #: through the validation that follows)
+        self.invalid_train_batch: int | None = None
 
     def resolve(self, output_names: Sequence[str], output_shapes: Sequence[tuple]) -> None:
         """Create the loss and metric objects for these outputs (first batch of ``fit``)."""
@@ -148,6 +155,7 @@ class Objectives:
     def update(self, total: torch.Tensor, parts: list, y_true: list, y_pred: list,
                sample_weight: Any, batch_size: int) -> None:
         """Accumulate the batch: losses weighted by ``batch_size`` (Keras's epoch mean)."""
+        self._note_invalid(total)
         self.loss_tracker.update_state(total.detach(), batch_size)
         for tracker, part in zip(self.output_loss_trackers, parts, strict=True):
             if tracker is not None:
@@ -162,6 +170,23 @@ class Objectives:
     def reset(self) -> None:
         for m in self.all_metrics():
             m.reset_state()
+        self._batches, self._first_invalid = 0, None
+
+    def _note_invalid(self, total: torch.Tensor) -> None:
+        """Remember the first batch whose loss is NaN or infinite, on the loss's device (no
+        synchronisation per batch: :meth:`first_invalid_batch` reads it once)."""
+        here = torch.where(torch.isfinite(total.detach()), _NO_BATCH, self._batches)
+        self._first_invalid = here if self._first_invalid is None else torch.minimum(
+            self._first_invalid, here)
+        self._batches += 1
+
+    def first_invalid_batch(self) -> int | None:
+        """The 0-based index, since the last :meth:`reset` (the epoch's start), of the first
+        batch whose loss was NaN or infinite; ``None`` if every loss was finite."""
+        if self._first_invalid is None:
+            return None
+        index = int(self._first_invalid)
+        return None if index == _NO_BATCH else index
 
     def all_metrics(self) -> list:
         return [self.loss_tracker, *self.trackers(),
