@@ -67,3 +67,21 @@ def test_untar_and_extract_unpack_archives_safely(keras_home, tmp_path):
     with pytest.raises(ValueError, match="outside the target folder"):
         get_file("evil.zip", origin=evil.as_uri(), extract=True)
     assert not (keras_home / "outside.txt").exists()
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz"])
+def test_a_zip_bomb_is_refused_before_anything_is_unpacked(keras_home, tmp_path, kind):
+    """CVE-2025-12060-style archives: 64 MB of zeros compress to about 64 kB (ratio ~1000)."""
+    bomb = tmp_path / f"bomb.{kind}"
+    zeros = b"\0" * (64 << 20)
+    if kind == "zip":
+        with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("data/zeros.bin", zeros)
+    else:
+        with tarfile.open(bomb, "w:gz") as t:
+            info = tarfile.TarInfo("data/zeros.bin")
+            info.size = len(zeros)
+            t.addfile(info, io.BytesIO(zeros))
+    with pytest.raises(ValueError, match=r"would unpack to 67,108,864 bytes .* not unpacked"):
+        get_file(f"bomb.{kind}", origin=bomb.as_uri(), extract=True)
+    assert not (keras_home / "datasets" / "data").exists()

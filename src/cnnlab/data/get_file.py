@@ -10,8 +10,10 @@ then says where to put the file by hand.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import shutil
 import tarfile
 import tempfile
 import urllib.request
@@ -55,15 +57,36 @@ def _inside(root: Path, name: str) -> bool:
     return (root / name).resolve().is_relative_to(root.resolve())
 
 
+MAX_EXTRACTED_BYTES = 64 << 30  # what one archive may unpack to
+MAX_EXTRACT_RATIO = 200  # unpacked / archive size, for archives unpacking to over 1 MiB
+
+
+def _check_sizes(archive: Path, into: Path, total: int) -> None:
+    """Refuse a zip bomb before unpacking: ``total`` (the members' declared sizes, which zip
+    and tar readers never exceed) must stay within the limits and the free space of ``into``."""
+    size = max(archive.stat().st_size, 1)
+    free = shutil.disk_usage(into).free
+    if total > MAX_EXTRACTED_BYTES or (total > 1 << 20 and total > MAX_EXTRACT_RATIO * size):
+        raise ValueError(f"get_file: archive {archive} would unpack to {total:,} bytes from "
+                         f"{size:,} (limits: {MAX_EXTRACTED_BYTES:,} bytes, "
+                         f"{MAX_EXTRACT_RATIO}x its size); not unpacked")
+    if total > free:
+        raise OSError(errno.ENOSPC, f"get_file: archive {archive} needs {total:,} bytes to "
+                      f"unpack, {into} has {free:,} free; not unpacked")
+
+
 def _extract(archive: Path, into: Path) -> None:
     """Unpack a zip or tar archive into ``into``; members that would land outside it (``..``,
-    absolute paths, links) are refused."""
+    absolute paths, links, devices) and archives unpacking to more than the limits or the free
+    space (zip bombs) are refused before anything is written."""
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as z:
-            bad = [n for n in z.namelist() if not _inside(into, n)]
+            infos = z.infolist()
+            bad = [i.filename for i in infos if not _inside(into, i.filename)]
             if bad:
                 raise ValueError(f"get_file: archive {archive} has members outside the "
                                  f"target folder: {bad[:3]}")
+            _check_sizes(archive, into, sum(i.file_size for i in infos))
             z.extractall(into)
         return
     if tarfile.is_tarfile(archive):
@@ -74,7 +97,8 @@ def _extract(archive: Path, into: Path) -> None:
             if bad:
                 raise ValueError(f"get_file: archive {archive} has unsafe members (outside "
                                  f"the target folder, links or devices): {bad[:3]}")
-            t.extractall(into, members=members)
+            _check_sizes(archive, into, sum(m.size for m in members if m.isfile()))
+            t.extractall(into, members=members, filter="data")
         return
     raise ValueError(f"get_file: {archive} is neither a zip nor a tar archive")
 
