@@ -157,14 +157,19 @@ def transposed_receptive_field(prev_field: int | Fraction, prev_jump: int | Frac
 
 
 def check_window_fits(size: int | None, kernel: int, padding: str, dilation: int = 1,
-                      owner: str = "", axis: str = "") -> None:
-    """Raise if a ``'valid'`` window is larger than the input along one axis."""
+                      owner: str = "", axis: str = "", detail: str = "") -> None:
+    """Raise if a ``'valid'`` window is larger than the input along one axis.
+
+    ``detail`` names the arguments and the input shape in the message (``"`kernel_size`=(5, 5),
+    input shape (None, 3, 3, 1)"``).
+    """
     if size is None or padding != "valid":
         return
     k = effective_kernel(kernel, dilation)
     if k > size:
         where = f" along {axis}" if axis else ""
+        detail = f" ({detail})" if detail else ""
         raise ValueError(
             f"{owner}: window of size {k} is larger than the input ({size}){where} with "
-            f"padding='valid'; use a smaller kernel/pool size or padding='same'"
+            f"padding='valid'{detail}; use a smaller kernel/pool size or padding='same'"
         )

@@ -69,7 +69,7 @@ def test_noise_shape_shares_the_mask_along_size_one_axes():
     assert torch.equal(mask, mask[:, :1, :].expand_as(mask))  # same features at every step
     assert 0 < mask.float().mean() < 1
     with pytest.raises(ValueError, match=r"`noise_shape` \(None, 3, 8\) does not broadcast to "
-                                         r"the input shape \(6, 10, 8\)"):
+                                         r"the input shape \(None, 10, 8\)"):
         Dropout(0.5, noise_shape=(None, 3, 8))(x, training=True)
     with pytest.raises(ValueError, match="`noise_shape` must hold positive ints or None"):
         Dropout(0.5, noise_shape=(None, 0))

@@ -143,6 +143,9 @@ class Softmax(Layer):
         if not all(-rank <= a < rank and a % rank != 0 for a in axes):
             raise ValueError(f"{self.owner}: `axis` must name non-batch axes of the input "
                              f"{format_shape(input_shape)}, got axis={self.axis}")
+        if len({a % rank for a in axes}) != len(axes):
+            raise ValueError(f"{self.owner}: `axis` must name each axis of the input "
+                             f"{format_shape(input_shape)} once, got axis={self.axis}")
 
     def call(self, inputs: torch.Tensor, training: bool = False,
              mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -209,7 +212,8 @@ class PReLU(Layer):
                  **kwargs: Any):
         super().__init__(**kwargs)
         axes = [] if shared_axes is None else [shared_axes] if isinstance(
-            shared_axes, int) else list(shared_axes)
+            shared_axes, int) else list(shared_axes) if isinstance(
+            shared_axes, (list, tuple)) else [shared_axes]
         if not all(isinstance(a, int) and not isinstance(a, bool) and a > 0 for a in axes):
             raise ValueError(f"{self.owner}: `shared_axes` must be None or positive ints "
                              f"(input axes, 1-based), got {shared_axes!r}")

@@ -17,7 +17,15 @@ import torch.nn.functional as F
 
 from cnnlab import activations, constraints, initializers, regularizers, shapes
 from cnnlab.layers import conv_utils as cu
-from cnnlab.layers.base import SAME_LAYOUT, Layer, WeightLayout, permuted_layout, register
+from cnnlab.layers.base import (
+    SAME_LAYOUT,
+    Layer,
+    WeightLayout,
+    format_shape,
+    get_argument,
+    permuted_layout,
+    register,
+)
 
 CONV_OPS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
@@ -64,7 +72,7 @@ class BaseConv(Layer):
             raise ValueError(f"{owner}: strides > 1 together with dilation_rate > 1 is not "
                              f"supported (as in Keras), got strides={self.strides}, "
                              f"dilation_rate={self.dilation_rate}")
-        self.activation = activations.get(activation)
+        self.activation = get_argument(owner, "activation", activations.get, activation)
         self.use_bias = bool(use_bias)
         self.bias_initializer = initializers.get(bias_initializer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
@@ -86,16 +94,27 @@ class BaseConv(Layer):
 
     def output_spatial(self, input_shape: tuple) -> tuple:
         spatial = cu.spatial_shape(input_shape, self.data_format)
-        for axis, (size, k, d) in enumerate(
-                zip(spatial, self.kernel_size, self.dilation_rate, strict=True)):
-            shapes.check_window_fits(size, k, self.padding, d, self.owner, f"spatial axis {axis}")
+        self.check_window_fits(spatial, format_shape(input_shape))
         return tuple(shapes.conv_output_length(i, k, self.padding, s, d) for i, k, s, d in zip(
             spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True))
 
-    def conv_padding(self, spatial: tuple) -> tuple[tuple[int, ...], list[int] | None]:
-        """Padding for the op, cached per input size: (symmetric part, asymmetric remainder)."""
+    def check_window_fits(self, spatial: tuple, shown: str) -> None:
+        """With ``'valid'`` padding the (dilated) kernel must fit inside the input."""
+        dilation = (f", `dilation_rate`={self.dilation_rate}"
+                    if max(self.dilation_rate) > 1 else "")
+        detail = f"`kernel_size`={self.kernel_size}{dilation}, input shape {shown}"
+        for axis, (size, k, d) in enumerate(
+                zip(spatial, self.kernel_size, self.dilation_rate, strict=True)):
+            shapes.check_window_fits(size, k, self.padding, d, self.owner, f"spatial axis {axis}",
+                                     detail)
+
+    def conv_padding(self, x: torch.Tensor) -> tuple[tuple[int, ...], list[int] | None]:
+        """Padding for the op on the channels-first ``x``, cached per input size: (symmetric
+        part, asymmetric remainder)."""
+        spatial = tuple(x.shape[2:])
         cached = self._pad_cache.get(spatial)
-        if cached is None:
+        if cached is None:  # a new input size (it may have been unknown at build): check it
+            self.check_window_fits(spatial, cu.shown_shape(tuple(x.shape), self.data_format))
             if self.padding == "same":
                 pads = cu.same_pads(spatial, self.kernel_size, self.strides, self.dilation_rate)
             elif self.padding == "causal":
@@ -265,7 +284,7 @@ class Conv(KernelConv):
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         x = self.channels_first_input(inputs)
-        symmetric, extra = self.conv_padding(tuple(x.shape[2:]))
+        symmetric, extra = self.conv_padding(x)
         x = cu.pad_extra(x, extra)
         y = CONV_OPS[self.rank](x, self.kernel, self.bias, self.strides, symmetric,
                                 self.dilation_rate, self.groups)
@@ -372,7 +391,7 @@ class DepthwiseConv2D(BaseConv):
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         x = self.channels_first_input(inputs)
-        symmetric, extra = self.conv_padding(tuple(x.shape[2:]))
+        symmetric, extra = self.conv_padding(x)
         y = F.conv2d(cu.pad_extra(x, extra), self.depthwise_kernel, self.bias, self.strides,
                      symmetric, self.dilation_rate, groups=x.shape[1])
         return self.finish(y, training)
@@ -463,7 +482,7 @@ class SeparableConv2D(BaseConv):
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         x = self.channels_first_input(inputs)
-        symmetric, extra = self.conv_padding(tuple(x.shape[2:]))
+        symmetric, extra = self.conv_padding(x)
         depthwise = F.conv2d(cu.pad_extra(x, extra), self.depthwise_kernel, None, self.strides,
                              symmetric, self.dilation_rate, groups=x.shape[1])
         return self.finish(F.conv2d(depthwise, self.pointwise_kernel, self.bias), training)

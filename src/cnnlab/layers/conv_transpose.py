@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from cnnlab import constraints, initializers, regularizers, shapes
 from cnnlab.layers import conv_utils as cu
-from cnnlab.layers.base import register
+from cnnlab.layers.base import format_shape, register
 from cnnlab.layers.conv import KernelConv, kernel_layout, make_weight
 
 TRANSPOSE_OPS = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
@@ -55,9 +55,8 @@ class ConvTranspose(KernelConv):
         self.output_padding = None if output_padding is None else shapes.normalize_tuple(
             output_padding, self.rank, "output_padding", allow_zero=True, owner=self.owner)
         if self.output_padding is not None:
-            for p, s, d in zip(self.output_padding, self.strides, self.dilation_rate,
-                               strict=True):
-                if p >= max(s, d):
+            for p, s in zip(self.output_padding, self.strides, strict=True):
+                if p >= s:  # Keras's rule (PyTorch would take p < dilation too)
                     raise ValueError(f"{self.owner}: each `output_padding` must be smaller "
                                      f"than the stride, got output_padding="
                                      f"{self.output_padding}, strides={self.strides}")
@@ -71,6 +70,7 @@ class ConvTranspose(KernelConv):
 
     def build(self, input_shape: tuple) -> None:
         channels = self.input_channels(input_shape)
+        self.output_spatial(input_shape)
         keras_shape = (*self.kernel_size, self.filters, channels)
         self.kernel = make_weight(self.kernel_initializer, keras_shape, self.layout)
         self.bias = (torch.nn.Parameter(self.bias_initializer((self.filters,)))
@@ -80,19 +80,27 @@ class ConvTranspose(KernelConv):
     def output_spatial(self, input_shape: tuple) -> tuple:
         spatial = cu.spatial_shape(input_shape, self.data_format)
         pads = self.output_padding or (None,) * self.rank
-        return tuple(shapes.deconv_output_length(i, k, self.padding, s, p, d) for i, k, s, p, d
-                     in zip(spatial, self.kernel_size, self.strides, pads, self.dilation_rate,
-                            strict=True))
+        out = tuple(shapes.deconv_output_length(i, k, self.padding, s, p, d) for i, k, s, p, d
+                    in zip(spatial, self.kernel_size, self.strides, pads, self.dilation_rate,
+                           strict=True))
+        for axis, size in enumerate(out):
+            if size is not None and size < 1:  # 'same' with an even kernel and a 1-pixel input
+                raise ValueError(
+                    f"{self.owner}: padding='same' with `output_padding`={self.output_padding} "
+                    f"and `kernel_size`={self.kernel_size} gives an output of size {size} "
+                    f"along spatial axis {axis} for input shape {format_shape(input_shape)}; "
+                    f"output sizes must be at least 1 (use a larger output_padding)")
+        return out
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return cu.with_spatial(input_shape, self.output_spatial(input_shape), self.filters,
                                self.data_format)
 
-    def crops(self, spatial: tuple[int, ...]) -> list[tuple[int, int]]:
-        """``(start, end)`` to cut from the full transposed output per axis (negative end =
-        zeros to add at the end)."""
-        out = self.output_spatial((None, *spatial, None) if self.data_format == "channels_last"
-                                  else (None, None, *spatial))
+    def crops(self, x: torch.Tensor) -> list[tuple[int, int]]:
+        """``(start, end)`` to cut from the full transposed output of the channels-first ``x``
+        per axis (negative end = zeros to add at the end)."""
+        spatial = tuple(x.shape[2:])
+        out = self.output_spatial(cu.api_shape(tuple(x.shape), self.data_format))
         result = []
         for i, o, k, s, d in zip(spatial, out, self.kernel_size, self.strides,
                                  self.dilation_rate, strict=True):
@@ -107,7 +115,7 @@ class ConvTranspose(KernelConv):
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         x = self.channels_first_input(inputs)
-        crops = self.crops(tuple(x.shape[2:]))
+        crops = self.crops(x)
         symmetric = tuple(max(0, min(a, b)) for a, b in crops)
         extra = tuple(max(0, -(b - p)) for (a, b), p in zip(crops, symmetric, strict=True))
         y = TRANSPOSE_OPS[self.rank](x, self.kernel, self.bias, self.strides, symmetric, extra,

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab import shapes
+from cnnlab.layers.base import format_shape
 
 DATA_FORMATS = ("channels_last", "channels_first")
 DIMS_HINTS = {1: "(steps, channels)", 2: "(H, W, C)", 3: "(D, H, W, C)"}
@@ -40,6 +41,18 @@ def to_channels_last(x: torch.Tensor) -> torch.Tensor:
 def spatial_shape(input_shape: tuple, data_format: str) -> tuple:
     """The spatial sizes of a Keras shape (batch first)."""
     return tuple(input_shape[1:-1]) if data_format == "channels_last" else tuple(input_shape[2:])
+
+
+def api_shape(channels_first_shape: tuple, data_format: str) -> tuple:
+    """The shape a user gave, from the shape of its channels-first view ``(N, C, *spatial)``."""
+    n, c, *spatial = channels_first_shape
+    return (n, *spatial, c) if data_format == "channels_last" else (n, c, *spatial)
+
+
+def shown_shape(channels_first_shape: tuple, data_format: str) -> str:
+    """The user's view of a batch shape for error messages, its batch size shown as None
+    (formatting a traced batch size would fix it in ``torch.export`` graphs)."""
+    return format_shape(api_shape((None, *channels_first_shape[1:]), data_format))
 
 
 def channel_axis(data_format: str) -> int:

@@ -14,6 +14,7 @@ from cnnlab.layers.base import (
     KerasTensor,
     Layer,
     Node,
+    get_argument,
     permuted_layout,
     register,
     unique_name,
@@ -97,7 +98,8 @@ class Dense(Layer):
         if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
             raise ValueError(f"{self.owner}: `units` must be a positive int, got {units!r}")
         self.units = units
-        self.activation = activations.get(activation)
+        self.activation = get_argument(self.owner, "activation", activations.get,
+                                       activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -187,7 +189,8 @@ class Activation(Layer):
 
     def __init__(self, activation: Any, **kwargs: Any):
         super().__init__(**kwargs)
-        self.activation = activations.get(activation)
+        self.activation = get_argument(self.owner, "activation", activations.get,
+                                       activation)
         if self.batch_input_shape is not None:
             self.ensure_built(self.batch_input_shape)
 
@@ -238,6 +241,11 @@ class Rescaling(Layer):
                                  f"channel, but the input has {channels} channels "
                                  f"(shape {tuple(input_shape)})")
         super().build(input_shape)
+
+    def fixed_axes(self) -> Sequence[int]:
+        """The channel axis, when a per-channel scale or offset fixes its size."""
+        per_channel = any(isinstance(v, list) and len(v) > 1 for v in (self.scale, self.offset))
+        return (-1,) if per_channel else ()
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         if not inputs.is_floating_point():

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from cnnlab.layers.base import Layer, register
+from cnnlab.layers.conv_utils import normalize_data_format
 
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 TORCH_MEAN, TORCH_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -31,11 +32,7 @@ def check_arguments(owner: str, mode: str, data_format: str | None) -> str:
     if mode not in MODES:
         raise ValueError(f"{owner}: `mode` must be one of 'caffe', 'tf' or 'torch', "
                          f"got {mode!r}")
-    data_format = data_format or "channels_last"
-    if data_format not in DATA_FORMATS:
-        raise ValueError(f"{owner}: `data_format` must be 'channels_last' or "
-                         f"'channels_first', got {data_format!r}")
-    return data_format
+    return normalize_data_format(data_format, owner)
 
 
 def channel_axis(owner: str, shape: tuple, data_format: str) -> int:
@@ -83,6 +80,8 @@ class ImageNetPreprocessing(Layer):
         super().__init__(**kwargs)
         self.mode = mode
         self.data_format = check_arguments(self.owner, mode, data_format)
+        if self.batch_input_shape is not None:
+            self.ensure_built(self.batch_input_shape)
 
     def build(self, input_shape: Any) -> None:
         channel_axis(self.owner, tuple(input_shape), self.data_format)

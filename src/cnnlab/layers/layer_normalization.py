@@ -73,7 +73,8 @@ class LayerNormalization(ScaleShift, Layer):
                                  f"{rank}-D input {input_shape}, got axis={self.axis}")
             axes.append(a % rank)
         if len(set(axes)) != len(axes):
-            raise ValueError(f"{self.owner}: `axis` names an axis twice: {self.axis}")
+            raise ValueError(f"{self.owner}: `axis` must name each axis once, got {self.axis} "
+                             f"for a {rank}-D input")
         self.axes = sorted(axes)
         sizes = [input_shape[a] for a in self.axes]
         if any(s is None for s in sizes):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import torch
@@ -12,6 +13,10 @@ from cnnlab.layers.base import SAME_LAYOUT, Layer, WeightLayout, register
 from cnnlab.layers.scale_shift import ScaleShift
 
 WEIGHT_NAMES = ("gamma", "beta", "moving_mean", "moving_variance")  # Keras's order
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 @register()
@@ -62,9 +67,9 @@ class BatchNormalization(ScaleShift, Layer):
         super().__init__(**kwargs)
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise TypeError(f"{self.owner}: `axis` must be an int, got {axis!r}")
-        if not 0.0 <= momentum <= 1.0:
+        if not _is_number(momentum) or not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{self.owner}: `momentum` must be in [0, 1], got {momentum!r}")
-        if not epsilon > 0.0:
+        if not _is_number(epsilon) or not epsilon > 0.0:
             raise ValueError(f"{self.owner}: `epsilon` must be positive, got {epsilon!r}")
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
         self.init_scale_shift(center, scale, beta_initializer, gamma_initializer,

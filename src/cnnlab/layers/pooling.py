@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from cnnlab import shapes
 from cnnlab.layers import conv_utils as cu
-from cnnlab.layers.base import Layer, register
+from cnnlab.layers.base import Layer, format_shape, register
 
 MAX_OPS = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 AVG_OPS = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
@@ -56,15 +56,16 @@ class Pooling(Layer):
         if self.batch_input_shape is not None:
             self.ensure_built(self.batch_input_shape)
 
-    def check_window_fits(self, spatial: tuple) -> None:
+    def check_window_fits(self, spatial: tuple, shown: str) -> None:
         """With ``'valid'`` padding the window must fit inside the input on every axis."""
+        detail = f"`pool_size`={self.pool_size}, input shape {shown}"
         for axis, (size, k) in enumerate(zip(spatial, self.pool_size, strict=True)):
             shapes.check_window_fits(size, k, self.padding, owner=self.owner,
-                                     axis=f"spatial axis {axis}")
+                                     axis=f"spatial axis {axis}", detail=detail)
 
     def output_spatial(self, input_shape: tuple) -> tuple:
         spatial = cu.spatial_shape(input_shape, self.data_format)
-        self.check_window_fits(spatial)
+        self.check_window_fits(spatial, format_shape(input_shape))
         return tuple(shapes.conv_output_length(i, k, self.padding, s)
                      for i, k, s in zip(spatial, self.pool_size, self.strides, strict=True))
 
@@ -73,17 +74,23 @@ class Pooling(Layer):
         return cu.with_spatial(input_shape, self.output_spatial(input_shape), channels,
                                self.data_format)
 
-    def pool_padding(self, spatial: tuple) -> tuple[tuple[int, ...], list[int] | None]:
-        """(symmetric pad for the op, ``F.pad`` remainder or ``None``), cached per input size."""
+    def pool_padding(self, x: torch.Tensor) -> tuple[tuple[int, ...], list[int] | None]:
+        """(symmetric pad for the op, ``F.pad`` remainder or ``None``) for the channels-first
+        ``x``, cached per input size."""
+        spatial = tuple(x.shape[2:])
         cached = self._pad_cache.get(spatial)
-        if cached is None:
-            self.check_window_fits(spatial)
+        if cached is None:  # a new input size (it may have been unknown at build): check it
+            self.check_window_fits(spatial, cu.shown_shape(tuple(x.shape), self.data_format))
             if self.padding == "same":
                 pads = cu.same_pads(spatial, self.pool_size, self.strides, (1,) * self.rank)
             else:
                 pads = [(0, 0)] * self.rank
-            cached = self._pad_cache[spatial] = cu.split_pads(pads)
+            cached = self._pad_cache[spatial] = self.split_pads(spatial, pads)
         return cached
+
+    def split_pads(self, spatial: tuple, pads: list[tuple[int, int]]) -> tuple:
+        """The op's symmetric padding and the ``F.pad`` remainder (``cu.split_pads``)."""
+        return cu.split_pads(pads)
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         channels_last = self.data_format == "channels_last"
@@ -106,7 +113,7 @@ class MaxPooling(Pooling):
     """Max pooling: ``y = max`` over each window; 'same' pads with −inf (never selected)."""
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
-        symmetric, extra = self.pool_padding(tuple(x.shape[2:]))
+        symmetric, extra = self.pool_padding(x)
         x = cu.pad_extra(x, extra, value=-math.inf)
         return MAX_OPS[self.rank](x, self.pool_size, self.strides, symmetric)
 
@@ -119,9 +126,20 @@ class AveragePooling(Pooling):
     real elements per window), computed once per input size, dtype and device.
     """
 
+    def split_pads(self, spatial: tuple, pads: list[tuple[int, int]]) -> tuple:
+        """As for any pooling, except that an input smaller than the window gets all its
+        padding from ``F.pad`` (``avg_pool3d`` refuses such an input before its own padding;
+        the divisor then comes from ``_real_share``)."""
+        symmetric, extra = cu.split_pads(pads)
+        if all(i + b + a - 2 * p >= k for i, (b, a), p, k in zip(
+                spatial, pads, symmetric, self.pool_size, strict=True)):
+            return symmetric, extra
+        full = [side for pair in reversed(pads) for side in pair]
+        return (0,) * self.rank, full if any(full) else None
+
     def pool(self, x: torch.Tensor) -> torch.Tensor:
         spatial = tuple(x.shape[2:])
-        symmetric, extra = self.pool_padding(spatial)
+        symmetric, extra = self.pool_padding(x)
         op = AVG_OPS[self.rank]
         if extra is None:
             return op(x, self.pool_size, self.strides, symmetric, count_include_pad=False)
@@ -134,7 +152,7 @@ class AveragePooling(Pooling):
         key = (spatial, dtype, device)
         share = self._divisor_cache.get(key)
         if share is None:
-            symmetric, extra = self.pool_padding(spatial)
+            symmetric, extra = self._pad_cache[spatial]  # filled by pool_padding
             ones = torch.ones((1, 1, *spatial), dtype=dtype, device=device)
             share = AVG_OPS[self.rank](cu.pad_extra(ones, extra), self.pool_size, self.strides,
                                        symmetric)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab.layers import conv_utils as cu
-from cnnlab.layers.base import Layer, register
+from cnnlab.layers.base import Layer, format_shape, register
 
 
 def check_rate(rate: Any, owner: str) -> float:
@@ -89,13 +89,32 @@ class Dropout(SeededLayer):
         super().__init__(seed=seed, **kwargs)
         self.rate = check_rate(rate, self.owner)
         if noise_shape is not None:
-            noise_shape = tuple(noise_shape)
-            if not all(d is None or (isinstance(d, int) and d > 0) for d in noise_shape):
+            given = noise_shape
+            try:
+                noise_shape = tuple(noise_shape)
+            except TypeError:
+                raise TypeError(f"{self.owner}: `noise_shape` must be a tuple of positive ints "
+                                f"or None, got {given!r}") from None
+            if not all(d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0)
+                       for d in noise_shape):
                 raise ValueError(f"{self.owner}: `noise_shape` must hold positive ints or None, "
-                                 f"got {noise_shape!r}")
+                                 f"got {given!r}")
         self.noise_shape = noise_shape
         if self.batch_input_shape is not None:
             self.ensure_built(self.batch_input_shape)
+
+    def build(self, input_shape: tuple) -> None:
+        """Check ``noise_shape`` against the sizes known now (the rest at each call)."""
+        if self.noise_shape is not None:
+            self.check_noise_shape(input_shape)
+
+    def check_noise_shape(self, shape: tuple) -> None:
+        if len(self.noise_shape) != len(shape) or not all(
+                d is None or s is None or d in (1, s)
+                for d, s in zip(self.noise_shape, shape, strict=True)):
+            raise ValueError(f"{self.owner}: `noise_shape` {self.noise_shape} does not broadcast "
+                             f"to the input shape {format_shape(tuple(shape))}: it must have "
+                             f"one entry per input axis, each 1, None or the input's size")
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         if not training or self.rate == 0.0:
@@ -109,13 +128,8 @@ class Dropout(SeededLayer):
         """``noise_shape`` with ``None`` filled from ``shape``; it must broadcast to ``shape``."""
         if self.noise_shape is None:
             return tuple(shape)
-        if len(self.noise_shape) == len(shape):
-            mask = tuple(s if d is None else d
-                         for d, s in zip(self.noise_shape, shape, strict=True))
-            if all(d in (1, s) for d, s in zip(mask, shape, strict=True)):
-                return mask
-        raise ValueError(f"{self.owner}: `noise_shape` {self.noise_shape} does not broadcast "
-                         f"to the input shape {tuple(shape)}")
+        self.check_noise_shape(tuple(shape))
+        return tuple(s if d is None else d for d, s in zip(self.noise_shape, shape, strict=True))
 
     def get_config(self) -> dict:
         config = super().get_config()

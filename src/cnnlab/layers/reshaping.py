@@ -150,13 +150,16 @@ class Permute(Layer):
 
     def __init__(self, dims: Sequence[int], **kwargs: Any):
         super().__init__(**kwargs)
+        given = dims
         try:
             dims = tuple(dims)
         except TypeError:
             raise TypeError(f"{self.owner}: `dims` must be a tuple of ints, got {dims!r}") from None
-        if sorted(dims) != list(range(1, len(dims) + 1)):
+        if isinstance(given, str) or not all(
+                isinstance(d, int) and not isinstance(d, bool) for d in dims) or sorted(
+                dims) != list(range(1, len(dims) + 1)):
             raise ValueError(f"{self.owner}: `dims` must be a permutation of 1..{len(dims)} "
-                             f"(1-based, the batch axis excluded), got {dims!r}")
+                             f"(1-based, the batch axis excluded), got {given!r}")
         self.dims = dims
         self.input_ndim = len(dims) + 1
         if self.batch_input_shape is not None:

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab.layers.base import Layer, register
+from cnnlab.layers.conv_utils import normalize_data_format
 
 # Keras name -> torch mode with TensorFlow 2's half-pixel-centre sampling, antialias off:
 # bilinear samples at (i + 0.5)·in/out − 0.5 (torch: align_corners=False); nearest takes
@@ -69,10 +70,7 @@ class Resizing(Layer):
         if interpolation not in _MODES:
             raise ValueError(f"{self.owner}: `interpolation` must be one of "
                              f"{', '.join(map(repr, _MODES))}, got {interpolation!r}")
-        self.data_format = data_format or "channels_last"
-        if self.data_format not in ("channels_last", "channels_first"):
-            raise ValueError(f"{self.owner}: `data_format` must be 'channels_last' or "
-                             f"'channels_first', got {data_format!r}")
+        self.data_format = normalize_data_format(data_format, self.owner)
         self.height, self.width = height, width
         self.interpolation = interpolation
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)

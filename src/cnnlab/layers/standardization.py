@@ -47,8 +47,8 @@ class Normalization(Layer):
                  variance: Any = None, invert: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
         if (mean is None) != (variance is None):
-            raise ValueError(f"{self.owner}: give both `mean` and `variance` or neither, got "
-                             f"mean={mean!r}, variance={variance!r}")
+            raise ValueError(f"{self.owner}: give both `mean` and `variance` or neither (they "
+                             f"must come together), got mean={mean!r}, variance={variance!r}")
         if axis is not None and not isinstance(axis, (int, tuple, list)):
             raise TypeError(f"{self.owner}: `axis` must be an int, a tuple of ints or None, "
                             f"got {axis!r}")
@@ -66,9 +66,9 @@ class Normalization(Layer):
         if self.axis is None:
             return ()
         axes = tuple(a % rank for a in self.axis if -rank <= a < rank)
-        if len(axes) != len(self.axis) or 0 in axes:
+        if len(axes) != len(self.axis) or 0 in axes or len(set(axes)) != len(axes):
             raise ValueError(f"{self.owner}: `axis` {self.axis} must name non-batch axes of a "
-                             f"{rank}-D input")
+                             f"{rank}-D input, each once")
         return tuple(sorted(axes))
 
     def build(self, input_shape: tuple) -> None:
@@ -78,6 +78,8 @@ class Normalization(Layer):
         if any(size is None for size in shape):
             raise ValueError(f"{self.owner}: the kept axes {self.kept} of input shape "
                              f"{input_shape} must have known sizes")
+        if self.kept:  # the statistics fix the rank and the kept sizes (fixed_axes)
+            self.input_ndim = rank
         self.broadcast = tuple(input_shape[a] if a in self.kept else 1 for a in range(1, rank))
         mean, variance = np.zeros(shape, np.float32), np.ones(shape, np.float32)
         if self.fixed is not None:
@@ -87,8 +89,12 @@ class Normalization(Layer):
             except ValueError:
                 raise ValueError(f"{self.owner}: `mean`/`variance` of shapes "
                                  f"{self.fixed[0].shape}/{self.fixed[1].shape} do not "
-                                 f"broadcast to the kept axes' shape {shape}") from None
+                                 f"broadcast to the kept axes' shape {shape} (they must: one "
+                                 f"value, or one per kept index)") from None
         self.mean, self.variance = torch.from_numpy(mean), torch.from_numpy(variance)
+
+    def fixed_axes(self) -> tuple[int, ...]:
+        return self.kept if self.built else ()
 
     def adapt(self, data: Any, batch_size: int | None = None, steps: int | None = None) -> None:
         """Set ``mean`` and ``variance`` (population variance, as Keras) from ``data``: an
