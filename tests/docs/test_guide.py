@@ -150,7 +150,9 @@ def test_guide_has_pages_and_snippets():
 def test_mkdocs_nav_lists_every_page():
     nav = (ROOT / "mkdocs.yml").read_text()
     listed = set(re.findall(r"guide/([\w.-]+\.md)", nav))
-    assert listed == {page.name for page in guide_pages()}
+    assert listed == {page.name for page in sorted(GUIDE.glob("*.md"))}
+    for page in WALKTHROUGHS:
+        assert f": {page.relative_to(ROOT / 'docs').as_posix()}" in nav
 
 
 def test_pictures_and_links_exist():

@@ -114,7 +114,14 @@ def init_from_env(backend: str | None = None, timeout: float = 600.0) -> None:
 
 
 def _leave() -> None:
+    """At a normal exit: wait until every process is here, then leave the group together.
+    Without the barrier, a process whose peer had already torn down its side could abort in
+    gloo's threads (SIGABRT, "terminate called without an active exception")."""
     if is_distributed():
+        try:
+            dist.barrier()
+        except RuntimeError:  # a peer is gone: nothing to wait for
+            pass
         dist.destroy_process_group()
 
 
