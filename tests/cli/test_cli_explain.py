@@ -1,13 +1,11 @@
-"""``cnnlab explain`` and ``cnnlab kernel`` as users run them (subprocesses), against NumPy."""
+"""``cnnlab explain`` and ``cnnlab kernel`` as users run them, against NumPy."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runner import run_cli
 from PIL import Image
 
 from cnnlab.explain import convolve_steps
@@ -17,13 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LECTURE = [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]]
 
 
-def cnnlab(cwd: Path, *args: str, ok: bool = True):
-    env = {**os.environ, "CNNLAB_HOME": str(cwd), "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run([sys.executable, "-m", "cnnlab", *args], capture_output=True,
-                          text=True, env=env, cwd=cwd, timeout=300)
-    if ok:
-        assert done.returncode == 0, f"{args}: {done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-    return done
+cnnlab = run_cli  # in this process; subprocess=True for a real `python -m cnnlab`
 
 
 def output_block(text: str) -> np.ndarray:
@@ -51,7 +43,7 @@ def test_pool_stride_1_is_honoured_and_the_default_is_the_pool_size(tmp_path):
     assert output_block(strided).shape == (3, 3)
     default = cnnlab(tmp_path, "explain", "pool", "--image", text).stdout
     np.testing.assert_array_equal(output_block(default), pool_by_hand(image, 2, 2))
-    conv = cnnlab(tmp_path, "explain", "conv").stdout     # conv keeps stride 1
+    conv = cnnlab(tmp_path, "explain", "conv", subprocess=True).stdout  # stride 1; a real process
     np.testing.assert_array_equal(output_block(conv), [[4, 3, 4], [2, 4, 3], [2, 3, 4]])
     bad = cnnlab(tmp_path, "explain", "pool", "--stride", "0", ok=False)
     assert bad.returncode == 1 and "--stride must be at least 1, got 0" in bad.stderr

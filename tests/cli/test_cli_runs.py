@@ -1,5 +1,5 @@
 """``cnnlab runs compare``, killed runs shown as interrupted, and ``train --resume --epochs``
-extending a finished run: run as users run them, ``python -m cnnlab`` in a subprocess."""
+extending a finished run, through ``cnnlab.cli.main`` (the killed run in a real process)."""
 
 import os
 import signal
@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 from PIL import Image
 
 from cnnlab.cli import main
@@ -22,12 +23,7 @@ def environment(home: Path) -> dict:
     return {**os.environ, "CNNLAB_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
 
 
-def cnnlab(home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "cnnlab", *args], capture_output=True,
-                          text=True, env=environment(home), cwd=home, timeout=300)
-    if ok:
-        assert done.returncode == 0, f"{args}: {done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-    return done
+cnnlab = run_cli  # in this process; subprocess=True for a real `python -m cnnlab`
 
 
 def train(home: Path, *args: str) -> str:
