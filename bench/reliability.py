@@ -58,9 +58,9 @@ def table(counts: dict) -> str:
     for figure in FIGURES:
         trials, held = counts.get(figure, (0, 0))
         if figure == "fuzz cases / unclean":
-            result = f"{trials - held} unclean"
+            result = f"{trials - held:,} unclean"
         else:
-            result = f"{held} held" + ("" if held == trials else f" ({trials - held} FAILED)")
+            result = f"{held:,} held" + ("" if held == trials else f" ({trials - held:,} FAILED)")
         rows.append(f"| {figure} | {trials:,} | {result} |")
     return "\n".join(rows)
 

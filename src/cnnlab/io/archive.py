@@ -50,6 +50,16 @@ def unsafe_name(name: str) -> str | None:
     return None
 
 
+def is_zip(path: Any) -> bool:
+    """``zipfile.is_zipfile`` that never raises: a file whose end record is there but broken
+    (e.g. claiming to span several disks, which ``is_zipfile`` lets escape as ``BadZipFile``)
+    counts as a zip, so that :func:`open_archive` reports it."""
+    try:
+        return zipfile.is_zipfile(path)
+    except (zipfile.BadZipFile, EOFError, ValueError, struct.error):
+        return True
+
+
 def open_archive(path: Any, source: str) -> zipfile.ZipFile:
     """``zipfile.ZipFile(path)`` with a ``ValueError`` naming ``source`` when it is not one."""
     try:

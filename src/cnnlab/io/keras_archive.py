@@ -49,7 +49,7 @@ import numpy as np
 
 import cnnlab.layers  # noqa: F401  (registers every layer class)
 from cnnlab import optimizers
-from cnnlab.io.archive import MAX_TOTAL_BYTES, read_members
+from cnnlab.io.archive import MAX_TOTAL_BYTES, is_zip, read_members
 from cnnlab.io.atomic import atomic_write
 from cnnlab.io.hdf5_guard import check_hdf5, hdf5_errors
 from cnnlab.io.keras_weights import HDF5_SIGNATURE, _h5py, _shapes
@@ -75,7 +75,7 @@ NEUTRAL: dict[str, tuple] = {
 def is_keras_archive(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a zip holding ``config.json`` and ``model.weights.h5``."""
     try:
-        if not zipfile.is_zipfile(path):
+        if not is_zip(path):
             return False
         with zipfile.ZipFile(path) as archive:
             return {CONFIG, WEIGHTS} <= set(archive.namelist())

@@ -49,7 +49,7 @@ import torch
 
 import cnnlab.layers  # noqa: F401  (its __init__ imports every layer module: registers them)
 from cnnlab import losses, metrics, optimizers
-from cnnlab.io.archive import MAX_SAFETENSORS_HEADER, check_archive, read_checked
+from cnnlab.io.archive import MAX_SAFETENSORS_HEADER, check_archive, is_zip, read_checked
 from cnnlab.io.atomic import atomic_write, check_target, remove_stale_temps
 from cnnlab.io.meta import build_on_meta, state_shapes
 from cnnlab.layers import base
@@ -311,7 +311,7 @@ def load_weights(model: Model, filepath: str | os.PathLike) -> None:
         raise ValueError(f"{model.owner}: build the model before load_weights (give "
                          f"`input_shape=` to the first layer, or call build(shape) or the model "
                          f"on data once), so that its weights exist to receive {source}")
-    if zipfile.is_zipfile(path):
+    if is_zip(path):
         data = _read_archive(path, source)[WEIGHTS]
     else:
         with open(path, "rb") as f:

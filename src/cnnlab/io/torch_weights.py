@@ -33,7 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnnlab.io.archive import MAX_SAFETENSORS_HEADER, check_archive_file
+from cnnlab.io.archive import MAX_SAFETENSORS_HEADER, check_archive_file, is_zip
 
 ARCHITECTURES = ("auto", "vgg16", "resnet18", "alexnet", "sequential")
 TORCH_BN_EPSILON = 1e-5  # nn.BatchNorm2d's default eps, used by torchvision's models
@@ -57,7 +57,7 @@ def is_torch_weights_file(path: str | os.PathLike) -> bool:
     path = Path(path)
     if not path.is_file():
         return False
-    if zipfile.is_zipfile(path):
+    if is_zip(path):
         try:
             with zipfile.ZipFile(path) as archive:
                 return any(n == "data.pkl" or n.endswith("/data.pkl")
@@ -99,7 +99,7 @@ def read_torch_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
     ``ValueError``.
     """
     source = Path(path)
-    if _safetensors_header(source) and not zipfile.is_zipfile(source):
+    if _safetensors_header(source) and not is_zip(source):
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
@@ -110,7 +110,7 @@ def read_torch_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
             raise ValueError(f"{source.name} is not a valid safetensors file: "
                              f"{type(exc).__name__}: {exc}") from None
         return state_dict_arrays(loaded, source.name)
-    if zipfile.is_zipfile(source):  # sizes, ratio and member names, before torch reads it
+    if is_zip(source):  # sizes, ratio and member names, before torch reads it
         check_archive_file(source, source.name)
     try:
         loaded = torch.load(source, map_location="cpu", weights_only=True)

@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
-from cnnlab.io.archive import MAX_SAFETENSORS_HEADER
+from cnnlab.io.archive import MAX_SAFETENSORS_HEADER, is_zip
 from cnnlab.io.keras_weights import HDF5_SIGNATURE
 
 SAFETENSORS_HEADER_LIMIT = MAX_SAFETENSORS_HEADER  # bytes of JSON header read to recognise a file
@@ -47,7 +46,7 @@ def weights_format(path: str | os.PathLike) -> str:
         from cnnlab.io.keras_archive import is_keras3_weights
 
         return "keras3-h5" if is_keras3_weights(source) else "keras2-h5"
-    if zipfile.is_zipfile(source):
+    if is_zip(source):
         from cnnlab.io.archive import open_archive
 
         with open_archive(source, repr(os.fspath(path))) as archive:
