@@ -172,6 +172,17 @@ def shape_problem(case: Case, kind: str) -> bool:
     return False
 
 
+def rejected(case: Case, kind: str, shape: tuple) -> bool:
+    """True when the case is already invalid: a bad argument, a broken size, or (``kind`` not
+    'ok') an input of the wrong rank, which is recorded here."""
+    if case.bad or shape_problem(case, kind):
+        return True
+    if kind != "ok":
+        case.bad.append(Bad(("input",), shape_texts(shape, batch=case.batch)))
+        return True
+    return False
+
+
 def restrict_modes(case: Case) -> None:
     """The modes that can run a case: a float or negative size exists only as
     ``input_shape=``, ``Input`` refuses a zero size itself (unless it is unknown there).
@@ -326,10 +337,7 @@ def pool_case(draw: Callable, cls: type) -> Case:
         case.bad.append(Bad(("padding",), texts(kw["padding"])))
     if fmt is None:
         case.bad.append(Bad(("data_format",), texts(kw["data_format"])))
-    if case.bad or shape_problem(case, kind):
-        return case
-    if kind != "ok":
-        case.bad.append(Bad(("input",), shape_texts(shape, batch=case.batch)))
+    if rejected(case, kind, shape):
         return case
     if padding == "valid" and any(ki > i for ki, i in zip(k, spatial, strict=True)):
         case.bad.append(Bad(("pool_size",), shape_texts(shape, batch=case.batch)))
@@ -352,10 +360,7 @@ def global_pool_case(draw: Callable, cls: type) -> Case:
     case.kind = kind
     if fmt is None:
         case.bad.append(Bad(("data_format",), texts(kw["data_format"])))
-    if case.bad or shape_problem(case, kind):
-        return case
-    if kind != "ok":
-        case.bad.append(Bad(("input",), shape_texts(shape, batch=case.batch)))
+    if rejected(case, kind, shape):
         return case
     case.expected = with_spatial((1,) * n, channels, fmt) if kw["keepdims"] else (channels,)
     return case
@@ -510,10 +515,7 @@ def spatial_layer_case(draw: Callable, cls: type) -> Case:
         pairs = pairs_arg(kw[arg], n)
         if pairs is None:
             case.bad.append(Bad((arg,), texts(kw[arg])))
-    if case.bad or shape_problem(case, kind):
-        return case
-    if kind != "ok":
-        case.bad.append(Bad(("input",), shape_texts(shape, batch=case.batch)))
+    if rejected(case, kind, shape):
         return case
     if arg == "size":
         out = [i * f for i, f in zip(spatial, factors, strict=True)]
@@ -670,10 +672,7 @@ def spatial_dropout_case(draw: Callable, cls: type) -> Case:
         case.bad.append(Bad(("rate",), texts(kw["rate"])))
     if fmt is None:
         case.bad.append(Bad(("data_format",), texts(kw["data_format"])))
-    if case.bad or shape_problem(case, kind):
-        return case
-    if kind != "ok":
-        case.bad.append(Bad(("input",), shape_texts(shape, batch=case.batch)))
+    if rejected(case, kind, shape):
         return case
     case.expected = shape
     return case
