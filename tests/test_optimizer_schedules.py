@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from cnnlab import optimizer_schedules as schedules
 from cnnlab import optimizers
+from cnnlab.optimizers import schedules
 
 
 @pytest.mark.parametrize(

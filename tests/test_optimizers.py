@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from cnnlab import optimizers
-from cnnlab.optimizer_schedules import ExponentialDecay
+from cnnlab.optimizers.schedules import ExponentialDecay
 
 RNG = np.random.default_rng(0)
 W0 = [RNG.normal(size=(3, 4)), RNG.normal(size=(5,))]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnnlab import optimizers, tf1_optimizers
+from cnnlab import optimizers
+from cnnlab.optimizers import tf1 as tf1_optimizers
 
 RNG = np.random.default_rng(1)
 W0 = RNG.normal(size=(4, 3))

@@ -20,8 +20,8 @@ import safetensors.torch
 import torch
 
 from cnnlab import losses, optimizers
+from cnnlab.files.atomic import atomic_write
 from cnnlab.io import load_model, load_weights, save_model, save_weights
-from cnnlab.io.atomic import atomic_write
 from cnnlab.layers import (
     Add,
     BatchNormalization,
@@ -34,7 +34,7 @@ from cnnlab.layers import (
     MaxPooling2D,
 )
 from cnnlab.models import Model, Sequential
-from cnnlab.optimizer_schedules import ExponentialDecay
+from cnnlab.optimizers.schedules import ExponentialDecay
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 

@@ -41,7 +41,7 @@ from cnnlab.data import formats
 from cnnlab.data.directory import _load_image
 from cnnlab.data.formats import parse_pickle, read_cifar_archive, read_idx
 from cnnlab.data.image_files import load_img
-from cnnlab.io import archive as archive_limits
+from cnnlab.files import archive as archive_limits
 from cnnlab.io.keras_archive import load_keras_archive
 from cnnlab.io.keras_weights import load_keras_h5
 from cnnlab.io.saving import load_model

@@ -644,7 +644,7 @@ def test_cli_train_with_a_diverging_learning_rate_fails_with_the_batch(tmp_path,
 def test_stale_temporary_files_of_live_writers_are_kept(tmp_path):
     """Cleaning up after killed writers never touches a write in progress (this process's, or
     another host's)."""
-    from cnnlab.io.atomic import _host_tag, remove_stale_temps
+    from cnnlab.files.atomic import _host_tag, remove_stale_temps
 
     target = tmp_path / "m.cnnlab"
     dead = subprocess.Popen(["true"])

@@ -10,14 +10,14 @@ import textwrap
 import pytest
 import torch
 
-from cnnlab import allocator
+from cnnlab.training import allocator
 
 # A training step in miniature: four 8 MB tensors alive at once (batch-100 MNIST activations),
 # then all freed, 20 times; print the minor page faults of the last 10 rounds (after the first
 # ones have grown the heap).
 PROBE = textwrap.dedent("""
     import resource, sys, torch
-    from cnnlab import allocator
+    from cnnlab.training import allocator
     print("tuned" if allocator.tune() else "default", file=sys.stderr)
     for i in range(20):
         if i == 10:

@@ -22,15 +22,15 @@ moving_variance) and Keras layout (conv kernel ``(kh, kw, in, out)``, dense ``(i
     optimizer/vars/...                      ignored
 
 Safety: the archive is never extracted; only ``config.json``, ``metadata.json`` and
-``model.weights.h5`` are read, into memory, after the archive is checked (:mod:`cnnlab.io.archive`:
-declared sizes, compression ratio, ``..``/absolute member names, symlinks, duplicates). The HDF5
-weights are first walked in a child process (:mod:`cnnlab.io.hdf5_guard`: a damaged file can
-crash the HDF5 library; links to other files and datasets that expand from a few bytes are
-refused). The config is translated by class name into cnnlab's registered layers, and nothing
-named in it is imported or executed (a ``Lambda``, a custom registered object or a ``module``
-outside ``keras.*`` is refused); the model is built on PyTorch's ``meta`` device and its shapes
-compared with the file's before any memory is allocated for it (:mod:`cnnlab.io.meta`).
-"""
+``model.weights.h5`` are read, into memory, after the archive is checked
+(:mod:`cnnlab.files.archive`: declared sizes, compression ratio, ``..``/absolute member names,
+symlinks, duplicates). The HDF5 weights are first walked in a child process
+(:mod:`cnnlab.io.hdf5_guard`: a damaged file can crash the HDF5 library; links to other files and
+datasets that expand from a few bytes are refused). The config is translated by class name into
+cnnlab's registered layers, and nothing named in it is imported or executed (a ``Lambda``, a custom
+registered object or a ``module`` outside ``keras.*`` is refused); the model is built on PyTorch's
+``meta`` device and its shapes compared with the file's before any memory is allocated for it
+(:mod:`cnnlab.io.meta`). """
 
 from __future__ import annotations
 
@@ -49,8 +49,8 @@ import numpy as np
 
 import cnnlab.layers  # noqa: F401  (registers every layer class)
 from cnnlab import optimizers
-from cnnlab.io.archive import MAX_TOTAL_BYTES, is_zip, read_members
-from cnnlab.io.atomic import atomic_write
+from cnnlab.files.archive import MAX_TOTAL_BYTES, is_zip, read_members
+from cnnlab.files.atomic import atomic_write
 from cnnlab.io.hdf5_guard import check_hdf5, hdf5_errors
 from cnnlab.io.keras_weights import HDF5_SIGNATURE, _h5py, _shapes
 from cnnlab.io.meta import build_on_meta
@@ -495,7 +495,7 @@ def save_keras3_weights(model: Any, path: str | os.PathLike) -> None:
 
 # ------------------------------------------------------------------------ archives
 def _read_members(path: Any, source: str, names: tuple[str, ...]) -> dict[str, bytes]:
-    """The named members (those present) after the checks of :mod:`cnnlab.io.archive`
+    """The named members (those present) after the checks of :mod:`cnnlab.files.archive`
     (sizes, ratio, member names); never extracts."""
     return read_members(path, source, names)
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from cnnlab.io.atomic import atomic_write
+from cnnlab.files.atomic import atomic_write
 from cnnlab.io.hdf5_guard import check_hdf5, hdf5_errors
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"

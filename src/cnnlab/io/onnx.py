@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from cnnlab.io.atomic import atomic_write
+from cnnlab.files.atomic import atomic_write
 
 
 def export_onnx(model: Any, filepath: str | os.PathLike, opset_version: int = 18) -> str:

@@ -16,7 +16,7 @@
 strictly, re-compiles and restores the optimizer, so that training continues exactly as if the
 model had never been saved. Loading reads only the four members above, with ``json`` and
 ``safetensors``: no pickle, no ``torch.load``, no import of names found in the file. The archive
-is checked first (:mod:`cnnlab.io.archive`: sizes, compression ratio, member names, symlinks,
+is checked first (:mod:`cnnlab.files.archive`: sizes, compression ratio, member names, symlinks,
 duplicates), and the model is built on PyTorch's ``meta`` device and compared with the
 safetensors header before any memory is allocated for it (:mod:`cnnlab.io.meta`).
 
@@ -49,8 +49,8 @@ import torch
 
 import cnnlab.layers  # noqa: F401  (its __init__ imports every layer module: registers them)
 from cnnlab import losses, metrics, optimizers
-from cnnlab.io.archive import MAX_SAFETENSORS_HEADER, check_archive, is_zip, read_checked
-from cnnlab.io.atomic import atomic_write, check_target, remove_stale_temps
+from cnnlab.files.archive import MAX_SAFETENSORS_HEADER, check_archive, is_zip, read_checked
+from cnnlab.files.atomic import atomic_write, check_target, remove_stale_temps
 from cnnlab.io.meta import build_on_meta, state_shapes
 from cnnlab.layers import base
 from cnnlab.models.model import Model

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnnlab.io.archive import MAX_SAFETENSORS_HEADER, check_archive_file, is_zip
+from cnnlab.files.archive import MAX_SAFETENSORS_HEADER, check_archive_file, is_zip
 
 ARCHITECTURES = ("auto", "vgg16", "resnet18", "alexnet", "sequential")
 TORCH_BN_EPSILON = 1e-5  # nn.BatchNorm2d's default eps, used by torchvision's models

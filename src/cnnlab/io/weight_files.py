@@ -27,7 +27,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from cnnlab.io.archive import MAX_SAFETENSORS_HEADER, is_zip
+from cnnlab.files.archive import MAX_SAFETENSORS_HEADER, is_zip
 from cnnlab.io.keras_weights import HDF5_SIGNATURE
 
 SAFETENSORS_HEADER_LIMIT = MAX_SAFETENSORS_HEADER  # bytes of JSON header read to recognise a file
@@ -47,7 +47,7 @@ def weights_format(path: str | os.PathLike) -> str:
 
         return "keras3-h5" if is_keras3_weights(source) else "keras2-h5"
     if is_zip(source):
-        from cnnlab.io.archive import open_archive
+        from cnnlab.files.archive import open_archive
 
         with open_archive(source, repr(os.fspath(path))) as archive:
             names = set(archive.namelist())

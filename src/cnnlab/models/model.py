@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnlab import allocator, mixed_precision, optimizers
+from cnnlab import mixed_precision, optimizers
 from cnnlab.device import default_device
 from cnnlab.layers.base import KerasTensor, Layer, channel_axis_hint, format_shape, register
 from cnnlab.models.graph import Graph
 from cnnlab.models.layer_keys import install_state_dict_names, module_key
-from cnnlab.training import distributed, loop, trainability
+from cnnlab.training import allocator, distributed, loop, trainability
 from cnnlab.training.callbacks import CallbackList, History
 from cnnlab.training.data_adapter import ArrayData, StreamData, is_stream, make_source
 from cnnlab.training.objectives import Objectives
@@ -474,7 +474,7 @@ class Model(Layer):
         """The batch source for ``x``/``y``; dicts keyed by input/output names become lists
         in the model's order (as Keras accepts them). ``ahead``: ``max_queue_size`` and
         ``workers`` of a stream's read-ahead threads. The first call also keeps freed
-        activations in the heap between steps (:func:`cnnlab.allocator.tune`)."""
+        activations in the heap between steps (:func:`cnnlab.training.allocator.tune`)."""
         allocator.tune()
         x = _in_order(x, self.input_names, f"`{what}`", "input")
         y = _in_order(y, self.output_names, "`y`", "output")
@@ -723,7 +723,7 @@ class Model(Layer):
 
             save_weights(self, filepath, overwrite=overwrite)
         elif save_format in ("h5", "keras2-h5"):
-            from cnnlab.io.atomic import check_target
+            from cnnlab.files.atomic import check_target
             from cnnlab.io.keras_weights import save_keras_h5
 
             save_keras_h5(self, check_target(filepath, overwrite))

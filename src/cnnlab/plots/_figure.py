@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from cnnlab.io.atomic import atomic_write
+from cnnlab.files.atomic import atomic_write
 
 DPI = 100
 CELL = 1.6  # inches per image cell of a grid (160 pixels)

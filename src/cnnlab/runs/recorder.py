@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from cnnlab.io.atomic import remove_stale_temps
+from cnnlab.files.atomic import remove_stale_temps
 from cnnlab.runs import process
 from cnnlab.runs.checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from cnnlab.runs.store import RunStore, run_folder

@@ -20,7 +20,7 @@ import numpy as np
 
 from cnnlab import plots
 from cnnlab.explain.arithmetic import format_explained_summary
-from cnnlab.io.atomic import atomic_write
+from cnnlab.files.atomic import atomic_write
 from cnnlab.layers.conv import BaseConv
 from cnnlab.plots.classification import class_name
 from cnnlab.runs.store import RunStore, run_folder

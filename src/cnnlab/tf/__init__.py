@@ -18,8 +18,8 @@ import sys
 import types
 
 from cnnlab import activations, keras
-from cnnlab import tf1_optimizers as train
 from cnnlab.data import pipeline
+from cnnlab.optimizers import tf1 as train
 from cnnlab.tf import misc
 from cnnlab.tf.gradient_tape import GradientTape
 from cnnlab.tf.misc import function

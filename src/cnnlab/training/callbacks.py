@@ -547,7 +547,7 @@ class ModelCheckpoint(Callback):
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
-        # model.save / save_weights write atomically themselves (cnnlab.io.atomic)
+        # model.save / save_weights write atomically themselves (cnnlab.files.atomic)
         (self.model.save_weights if self.save_weights_only else self.model.save)(path)
 
     def _format_path(self, epoch: int, batch: int | None, logs: Logs) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from cnnlab.data.prefetch import Prefetcher
 from cnnlab.layers.base import flatten, map_structure
 
 Batch = tuple[Any, Any, Any]
@@ -284,8 +285,6 @@ class StreamData:
         """A closable iterator over ``items``; closing it never closes the user's source."""
         if self.workers == 0:
             return _in_this_thread(items)
-        from cnnlab.data.prefetch import Prefetcher  # data sits above training in the layers
-
         return iter(Prefetcher(items, self.max_queue_size, self.workers))
 
     def close(self) -> None:

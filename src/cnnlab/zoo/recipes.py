@@ -35,7 +35,7 @@ from cnnlab.layers import (
     RandomTranslation,
 )
 from cnnlab.models import Model, Sequential
-from cnnlab.optimizer_schedules import CosineDecay
+from cnnlab.optimizers.schedules import CosineDecay
 
 
 def conv_bn_relu(filters: int) -> list:

@@ -3,7 +3,7 @@
 Each factory takes TF1's arguments and defaults and returns a cnnlab optimizer that applies
 TF1's update rule::
 
-    opt = tf1_optimizers.AdamOptimizer(learning_rate=0.001)   # was tf.train.AdamOptimizer
+    opt = tf.train.AdamOptimizer(learning_rate=0.001)   # cnnlab.tf.train is this module
     model.compile(optimizer=opt, loss='categorical_crossentropy')
 
 ``use_locking`` is accepted and ignored (updates here are never concurrent).
@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from cnnlab import optimizer_rules as rules
-from cnnlab.optimizers import SGD, Adadelta, Adagrad, Adam, LearningRate, RMSprop, register
+from cnnlab.optimizers import SGD, Adadelta, Adagrad, Adam, LearningRate, RMSprop, register, rules
 
 
 @register

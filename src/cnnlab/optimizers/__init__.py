@@ -4,7 +4,7 @@
     model.compile(optimizer=opt, ...)                  # calls opt.build(model.parameters())
     # each training step:  loss.backward(); opt.step(); opt.zero_grad()
 
-Every class has Keras 3's defaults and update rule (the rules live in ``optimizer_rules`` as
+Every class has Keras 3's defaults and update rule (the rules live in ``optimizers.rules`` as
 ``torch.optim.Optimizer`` subclasses on ``torch._foreach_*`` ops). One ``step()`` does, as Keras:
 
 1. gradient clipping: ``clipvalue`` (each element to ``[-v, v]``), ``clipnorm`` (each tensor to
@@ -30,8 +30,7 @@ from typing import Any
 
 import torch
 
-from cnnlab import optimizer_rules as rules
-from cnnlab import optimizer_schedules as schedules
+from cnnlab.optimizers import rules, schedules
 
 __all__ = [
     "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW", "Nadam", "Adamax",

@@ -1,5 +1,6 @@
 """Keras's ``backend`` functions that lecture programs call (``K.image_data_format()``, ...),
-the backend math (``K.mean``, ``K.square``, ...) and ``K.gradients`` (:mod:`cnnlab.backend_math`).
+the backend math (``K.mean``, ``K.square``, ...) and ``K.gradients``
+(:mod:`cnnlab.backend.tensor_math`).
 
 cnnlab always works channels-last at the API; ``set_image_data_format('channels_first')`` is
 refused with an explanation instead of silently changing layouts (pass
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnlab.backend_math import (  # noqa: A004 - Keras's names shadow builtins here
+from cnnlab.backend.tensor_math import (  # noqa: A004 - Keras's names shadow builtins here
     abs,
     clip,
     exp,
