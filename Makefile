@@ -52,8 +52,11 @@ test: setup data browser graphviz
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
+# ruff, and the layering of docs/architecture.md (import-linter; tests/test_architecture.py
+# runs it in `make test` too).
 lint: setup
-	$(VENV)/bin/ruff check src tests bench examples
+	$(VENV)/bin/ruff check src tests bench examples docs
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -18,7 +18,9 @@ from cnnlab import (  # noqa: E402
     backend,
     callbacks,
     constraints,
+    dashboard,  # registers fit(dashboard=True)
     datasets,
+    explain,  # registers summary(explain=True)
     initializers,
     layers,
     losses,
@@ -26,6 +28,7 @@ from cnnlab import (  # noqa: E402
     models,
     optimizers,
     regularizers,
+    runs,  # registers fit(run=...)
     utils,
 )
 from cnnlab.io import load_model  # noqa: E402
@@ -36,6 +39,7 @@ from cnnlab.utils import set_random_seed, to_categorical  # noqa: E402
 
 __all__ = [
     "Input", "Model", "Sequential", "activations", "backend", "callbacks", "constraints",
-    "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models",
-    "optimizers", "regularizers", "set_random_seed", "to_categorical", "utils",
+    "dashboard", "datasets", "explain", "initializers", "layers", "load_model", "losses",
+    "metrics", "models", "optimizers", "regularizers", "runs", "set_random_seed",
+    "to_categorical", "utils",
 ]

@@ -8,3 +8,8 @@ JSON), ``pages`` (escaped HTML), ``app`` (Starlette routes, the read-only/token 
 streams), ``server`` (socket, uvicorn), ``live`` (``fit(dashboard=True)``), ``cli``
 (``cnnlab serve``). Needs the ``dashboard`` extra: ``pip install 'cnnlab[dashboard]'``.
 """
+
+from cnnlab.dashboard.live import dashboard_callback
+from cnnlab.models.extensions import register
+
+register("dashboard", dashboard_callback)  # Model.fit(dashboard=True) (models/extensions.py)

@@ -12,6 +12,9 @@ from cnnlab.explain.arithmetic import LayerExplanation, explain_model, format_ex
 from cnnlab.explain.attribution import grad_cam, saliency
 from cnnlab.explain.kernels import KERNELS, apply_kernel, kernel_matrix
 from cnnlab.explain.stepwise import ConvTrace, Window, convolve_steps, pool_steps
+from cnnlab.models.extensions import register
+
+register("explained_summary", format_explained_summary)  # Model.summary(explain=True)
 
 __all__ = [
     "KERNELS", "ConvTrace", "LayerExplanation", "Window", "apply_kernel", "convolve_steps",

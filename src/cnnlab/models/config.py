@@ -27,21 +27,23 @@ def layer_from_entry(entry: Any) -> Layer:
     return registered_class(entry["class_name"]).from_config(entry["config"])
 
 
-def model_config(model: Any) -> dict:
-    from cnnlab.models.sequential import Sequential
+def sequential_config(model: Any) -> dict:
+    """A ``Sequential``'s layers in order, and the input shape it was built for."""
+    config: dict[str, Any] = {"name": model.name, "trainable": model.trainable,
+                              "layers": [layer_entry(layer) for layer in model.layers]}
+    if model.built:
+        config["build_input_shape"] = list(model.input_shape_built)
+    return config
 
-    if model.graph is None and not isinstance(model, Sequential):
+
+def functional_config(model: Any) -> dict:
+    """A functional model's layers with the calls that connect them (Keras's format)."""
+    if model.graph is None:
         raise NotImplementedError(
             f"{model.owner}: a subclassed model's architecture is its Python code, which a "
             f"config cannot hold. Save the weights with save_weights() and rebuild the model "
             f"in code, or give {type(model).__name__} get_config() and from_config() as Keras "
             f"requires")
-    if model.graph is None:
-        config: dict[str, Any] = {"name": model.name, "trainable": model.trainable,
-                                  "layers": [layer_entry(layer) for layer in model.layers]}
-        if model.built:
-            config["build_input_shape"] = list(model.input_shape_built)
-        return config
     graph = model.graph
     node_index = {}
     for node in graph.nodes:
@@ -74,7 +76,8 @@ def _structure(inputs: Any) -> str:
 
 
 def model_from_config(config: dict, cls: type) -> Any:
-    """Rebuild a ``Sequential`` or functional model from :func:`model_config`'s data."""
+    """Rebuild a ``Sequential`` or functional model from :func:`sequential_config`'s or
+    :func:`functional_config`'s data."""
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ValueError("bad model config: expected a dict with a 'layers' list")
     if "input_layers" not in config:

@@ -7,6 +7,7 @@ from typing import Any
 
 from cnnlab.layers.base import KerasTensor, Layer, register
 from cnnlab.layers.core import InputLayer
+from cnnlab.models.config import sequential_config
 from cnnlab.models.layer_keys import module_key
 from cnnlab.models.model import Model
 
@@ -31,6 +32,10 @@ class Sequential(Model):
             layers = [layers]
         for layer in layers or []:
             self.add(layer)
+
+    def get_config(self) -> dict:
+        """The layers in order and the input shape built for (Keras's Sequential format)."""
+        return sequential_config(self)
 
     def add(self, layer: Any) -> None:
         """Append a layer (or record the input shape given by ``Input``/``InputLayer``)."""
