@@ -107,6 +107,7 @@ def get(identifier: Any) -> Constraint | None:
 
 
 def serialize(constraint: Constraint | None) -> dict | None:
+    """A constraint as Keras's ``{"class_name", "config"}`` (``None`` stays ``None``)."""
     if constraint is None:
         return None
     name = type(constraint).__name__

@@ -53,6 +53,7 @@ def set_global_policy(policy: str | Policy) -> None:
 
 
 def global_policy() -> Policy:
+    """The policy models use now (``"float32"`` unless :func:`set_global_policy` changed it)."""
     return _policy
 
 

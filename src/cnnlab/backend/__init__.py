@@ -38,14 +38,17 @@ _EPSILON = 1e-7
 
 
 def backend() -> str:
+    """The engine's name: ``"torch"`` (Keras returns ``"tensorflow"``, ``"jax"``, ...)."""
     return "torch"
 
 
 def image_data_format() -> str:
+    """Always ``"channels_last"``: cnnlab's API is channels-last (NHWC)."""
     return "channels_last"
 
 
 def set_image_data_format(data_format: str) -> None:
+    """Accepts only ``"channels_last"``; a layer takes ``data_format="channels_first"`` itself."""
     if data_format != "channels_last":
         raise ValueError("cnnlab layers default to 'channels_last'; pass "
                          "data_format='channels_first' to individual layers instead, got "
@@ -58,25 +61,30 @@ def image_dim_ordering() -> str:
 
 
 def set_image_dim_ordering(ordering: str) -> None:
+    """Keras 1 spelling of :func:`set_image_data_format` (``"tf"`` = channels-last)."""
     set_image_data_format({"tf": "channels_last", "th": "channels_first"}.get(ordering,
                                                                               ordering))
 
 
 def floatx() -> str:
+    """The float type of weights and inputs: always ``"float32"``."""
     return "float32"
 
 
 def set_floatx(value: str) -> None:
+    """Accepts only ``"float32"`` (bf16/fp16 come from mixed-precision policies)."""
     if value != "float32":
         raise ValueError(f"cnnlab computes in float32 (use mixed precision policies for "
                          f"bf16); got set_floatx({value!r})")
 
 
 def epsilon() -> float:
+    """The fuzz factor ``K.epsilon()`` used in losses and metrics (default 1e-7)."""
     return _EPSILON
 
 
 def set_epsilon(value: float) -> None:
+    """Set the fuzz factor returned by :func:`epsilon`."""
     global _EPSILON
     _EPSILON = float(value)
 
@@ -87,6 +95,7 @@ def int_shape(x: Any) -> tuple:
 
 
 def count_params(x: Any) -> int:
+    """Number of scalars in ``x``: the product of its shape."""
     return int(np.prod(tuple(x.shape)))
 
 

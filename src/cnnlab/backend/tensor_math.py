@@ -66,40 +66,49 @@ def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
 
 
 def square(x: Any) -> Any:
+    """x² element-wise (a graph node on a symbolic tensor)."""
     return apply(torch.square, _tensor(x), description="square")
 
 
 def sqrt(x: Any) -> Any:
+    """√x element-wise."""
     return apply(torch.sqrt, _tensor(x), description="sqrt")
 
 
 def abs(x: Any) -> Any:  # noqa: A001
+    """|x| element-wise."""
     return apply(torch.abs, _tensor(x), description="abs")
 
 
 def exp(x: Any) -> Any:
+    """eˣ element-wise."""
     return apply(torch.exp, _tensor(x), description="exp")
 
 
 def log(x: Any) -> Any:
+    """Natural logarithm element-wise."""
     return apply(torch.log, _tensor(x), description="log")
 
 
 def pow(x: Any, a: float) -> Any:  # noqa: A001
+    """xᵃ element-wise."""
     return apply(lambda t: t ** a, _tensor(x), description="pow")
 
 
 def maximum(x: Any, y: Any) -> Any:
+    """max(x, y) element-wise, ``y`` broadcast."""
     return apply(lambda a, b: torch.maximum(a, torch.as_tensor(b, dtype=a.dtype)),
                  _tensor(x), y, description="maximum")
 
 
 def minimum(x: Any, y: Any) -> Any:
+    """min(x, y) element-wise, ``y`` broadcast."""
     return apply(lambda a, b: torch.minimum(a, torch.as_tensor(b, dtype=a.dtype)),
                  _tensor(x), y, description="minimum")
 
 
 def clip(x: Any, min_value: float, max_value: float) -> Any:
+    """``x`` clamped to ``[min_value, max_value]``."""
     return apply(lambda t: t.clamp(min_value, max_value), _tensor(x), description="clip")
 
 

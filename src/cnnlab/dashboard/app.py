@@ -184,27 +184,32 @@ def _run_ids(request: Request) -> list[str]:
 
 # --------------------------------------------------------------------------------- pages
 def index_page(request: Request) -> HTMLResponse:
+    """``GET /``: the table of runs."""
     source = _source(request)
     return HTMLResponse(pages.index(source.title, source.runs()))
 
 
 def run_page(request: Request) -> HTMLResponse:
+    """``GET /runs/{run_id}``: one run's page (curves, pictures, predictions)."""
     source = _source(request)
     run = source.run(request.path_params["run_id"])
     return HTMLResponse(pages.run(run, source.describe(run["id"])))
 
 
 def compare_page(request: Request) -> HTMLResponse:
+    """``GET /compare?run=A&run=B``: runs side by side."""
     ids = _run_ids(request)
     runs = [_source(request).run(run_id) for run_id in ids]
     return HTMLResponse(pages.compare(runs))
 
 
 def no_icon(request: Request) -> Response:
+    """``GET /favicon.ico``: no content (keeps browsers from logging a 404)."""
     return Response(status_code=204)
 
 
 def static_file(request: Request) -> Response:
+    """``GET /static/{name}``: one of the vendored files listed in ``STATIC``, by name only."""
     name = request.path_params["name"]
     if name not in STATIC:  # a fixed list: no path from the URL ever reaches the file system
         raise NotFound(f"no static file {name!r}")
@@ -214,10 +219,12 @@ def static_file(request: Request) -> Response:
 
 # ----------------------------------------------------------------------------------- API
 def api_runs(request: Request) -> JSONResponse:
+    """``GET /api/runs``: every run as JSON."""
     return _json({"title": _source(request).title, "runs": _source(request).runs()})
 
 
 def api_run(request: Request) -> JSONResponse:
+    """``GET /api/runs/{run_id}``: one run with its epochs and model description."""
     source = _source(request)
     run = source.run(request.path_params["run_id"])
     run.update(source.describe(run["id"]))
@@ -225,11 +232,13 @@ def api_run(request: Request) -> JSONResponse:
 
 
 def api_compare(request: Request) -> JSONResponse:
+    """``GET /api/compare?run=...``: several runs as JSON."""
     source = _source(request)
     return _json({"runs": [source.run(run_id) for run_id in _run_ids(request)]})
 
 
 def api_samples(request: Request) -> JSONResponse:
+    """``.../samples``: predictions for the first test images."""
     source, run_id = _source(request), request.path_params["run_id"]
     x, y, names, what = source.images(run_id)
     count = min(SAMPLES, len(x))
@@ -239,6 +248,7 @@ def api_samples(request: Request) -> JSONResponse:
 
 
 def api_confusion(request: Request) -> JSONResponse:
+    """``.../confusion``: the confusion matrix on the test images."""
     source, run_id = _source(request), request.path_params["run_id"]
     x, y, names, what = source.images(run_id)
     if y is None:
@@ -249,6 +259,7 @@ def api_confusion(request: Request) -> JSONResponse:
 
 
 def api_filters(request: Request) -> JSONResponse:
+    """``.../filters``: a conv layer's kernels as images."""
     source, run_id = _source(request), request.path_params["run_id"]
     layer = _layer_arg(request, source, run_id)
     return _json(source.computed("filters", run_id, (layer,),
@@ -256,6 +267,7 @@ def api_filters(request: Request) -> JSONResponse:
 
 
 def api_maps(request: Request) -> JSONResponse:
+    """``.../maps``: feature maps of a layer for one image."""
     source, run_id = _source(request), request.path_params["run_id"]
     layer = _layer_arg(request, source, run_id)
     x, _, _, _ = source.images(run_id)
@@ -265,6 +277,7 @@ def api_maps(request: Request) -> JSONResponse:
 
 
 def api_gradcam(request: Request) -> JSONResponse:
+    """``.../gradcam``: Grad-CAM heat maps for test images."""
     source, run_id = _source(request), request.path_params["run_id"]
     x, _, names, _ = source.images(run_id)
     index = _int_arg(request, "image", 0, 0, min(SAMPLES, len(x)))
@@ -326,12 +339,14 @@ async def _stream(request: Request, run_id: str | None, cursor: list[int]) -> An
 
 
 def run_events(request: Request) -> StreamingResponse:
+    """``.../events``: server-sent events with the run's new points and epochs."""
     run_id = request.path_params["run_id"]
     _source(request).run(run_id)  # 404 before the stream starts
     return _event_response(_stream(request, run_id, _cursor(request)))
 
 
 def list_events(request: Request) -> StreamingResponse:
+    """``GET /api/events``: server-sent events when runs start, change or end."""
     return _event_response(_stream(request, None, [0, 0]))
 
 

@@ -22,6 +22,7 @@ def esc(value: Any) -> str:
 
 
 def duration(seconds: float | None) -> str:
+    """Seconds as ``12.3 s``, ``4 min 05 s`` or ``2 h 03 min`` (``-`` when unknown)."""
     if seconds is None:
         return "-"
     seconds = float(seconds)
@@ -33,14 +34,17 @@ def duration(seconds: float | None) -> str:
 
 
 def score(value: float | None) -> str:
+    """A metric with 4 decimals (``-`` when unknown)."""
     return "-" if value is None else f"{value:.4f}"
 
 
 def when(stamp: float | None) -> str:
+    """A Unix time as local ``YYYY-MM-DD HH:MM`` (``-`` when unknown)."""
     return "-" if stamp is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp))
 
 
 def model_label(run: dict) -> str:
+    """What a run trained: ``recipe NAME`` or the model's name."""
     return f"recipe {run['recipe']}" if run.get("recipe") else str(run.get("model") or "-")
 
 
@@ -70,6 +74,7 @@ def run_row(run: dict) -> str:
 
 
 def index(title: str, runs: list[dict]) -> str:
+    """The runs table page (every value escaped)."""
     head = "".join(f"<th>{esc(c)}</th>" for c in ("", *RUN_COLUMNS))
     rows = "".join(run_row(r) for r in runs) or \
         f'<tr class="empty"><td colspan="{len(RUN_COLUMNS) + 1}">no runs yet</td></tr>'
@@ -90,6 +95,7 @@ def _chart(chart_id: str, caption: str) -> str:
 
 
 def run(run: dict, described: dict) -> str:
+    """One run's page (every value escaped)."""
     layers = described.get("conv_layers", [])
     options = "".join(f'<option value="{esc(name)}">{esc(name)}</option>' for name in layers)
     meta = (f'{esc(model_label(run))} on {esc(run.get("dataset") or "-")} · '
@@ -138,6 +144,7 @@ def run(run: dict, described: dict) -> str:
 
 
 def compare(runs: list[dict]) -> str:
+    """The comparison page of several runs (every value escaped)."""
     names = ", ".join(esc(r["name"]) for r in runs)
     rows = "".join(run_row(r) for r in runs)
     head = "".join(f"<th>{esc(c)}</th>" for c in ("", *RUN_COLUMNS))
@@ -154,6 +161,7 @@ def compare(runs: list[dict]) -> str:
 
 
 def error(status: int, message: str) -> str:
+    """An error page with an escaped message."""
     body = (f'<header><p><a href="/">← all runs</a></p><h1>{status}</h1></header>'
             f'<p class="error">{esc(message)}</p>')
     return _page(f"cnnlab · {status}", body, "error")

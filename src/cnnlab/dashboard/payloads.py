@@ -76,6 +76,7 @@ def probabilities(model: Any, x: np.ndarray) -> np.ndarray:
 
 
 def class_names_for(names: list[str] | None, classes: int) -> list[str]:
+    """The dataset's class names when they match ``classes``, else ``"0"``, ``"1"``, ...."""
     names = list(names or [])
     return names if len(names) == classes else [str(i) for i in range(classes)]
 

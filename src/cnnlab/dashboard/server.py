@@ -28,6 +28,7 @@ def require_web() -> None:
 
 
 def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (``localhost``, 127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:
@@ -70,6 +71,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def url_of(sock: socket.socket, token: str | None = None) -> str:
+    """The page address of a bound socket, with the access token when there is one."""
     host, port = sock.getsockname()[:2]
     host = f"[{host}]" if ":" in host else host
     return f"http://{host}:{port}/" + (f"?token={token}" if token else "")

@@ -39,6 +39,7 @@ class NotFound(LookupError):
 
 
 def check_run_id(run_id: str) -> str:
+    """``run_id`` if it is a well-formed run id, else a 404 (no path ever built from it)."""
     if not RUN_ID.fullmatch(run_id):
         raise NotFound(f"no run {run_id!r}: run ids are made of letters, digits, '-' and '_'")
     return run_id

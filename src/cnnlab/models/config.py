@@ -15,11 +15,13 @@ from cnnlab.layers.base import KerasTensor, Layer, registered_class
 
 
 def layer_entry(layer: Layer) -> dict:
+    """``{"class_name", "config"}`` of one layer (Keras's serialized form)."""
     return {"class_name": getattr(layer, "class_name", type(layer).__name__),
             "config": layer.get_config()}
 
 
 def layer_from_entry(entry: Any) -> Layer:
+    """A new layer from :func:`layer_entry`'s data, its class looked up in the registry."""
     if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str) \
             or not isinstance(entry.get("config"), dict):
         raise ValueError(f"bad layer entry in model config: expected {{'class_name': str, "

@@ -30,6 +30,7 @@ def shape_text(layer: Layer) -> str:
 
 
 def param_count(layer: Layer) -> int:
+    """Scalars in a layer's weights (0 until it is built)."""
     return sum(t.numel() for t in layer.weights) if layer.built else 0
 
 
@@ -48,6 +49,8 @@ def print_summary(model: Any, line_length: int | None = None,
                   positions: Sequence[float] | None = None,
                   print_fn: Callable[[str], Any] | None = None,
                   show_trainable: bool = False) -> None:
+    """Print Keras's table: layer (type), output shape, param #, connections of a functional
+    model, and the totals (trainable / non-trainable)."""
     if not model.built:
         raise ValueError(
             f"{model.owner} has not been built yet, so it has no shapes to show. Give the first "

@@ -27,6 +27,7 @@ class Owner:
 
 
 def hostname() -> str:
+    """This machine's name, recorded as a run's owner host."""
     return socket.gethostname()
 
 

@@ -87,6 +87,7 @@ def home() -> Path:
 
 
 def default_path() -> Path:
+    """``runs/cnnlab.db`` under :func:`home`: the run store every command uses."""
     return home() / "runs" / "cnnlab.db"
 
 

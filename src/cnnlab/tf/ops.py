@@ -77,19 +77,23 @@ def constant(value: Any, dtype: DType = None, shape: Sequence[int] | None = None
 
 def ones(shape: Sequence[int] | int, dtype: DType = float32, name: str | None = None
          ) -> torch.Tensor:
+    """A tensor of ``shape`` filled with 1."""
     return torch.ones(shape, dtype=as_dtype(dtype))
 
 
 def zeros(shape: Sequence[int] | int, dtype: DType = float32, name: str | None = None
           ) -> torch.Tensor:
+    """A tensor of ``shape`` filled with 0."""
     return torch.zeros(shape, dtype=as_dtype(dtype))
 
 
 def ones_like(input: Any, dtype: DType = None, name: str | None = None) -> torch.Tensor:
+    """Ones with the shape (and, unless ``dtype``, the type) of ``input``."""
     return torch.ones_like(convert_to_tensor(input), dtype=as_dtype(dtype))
 
 
 def zeros_like(input: Any, dtype: DType = None, name: str | None = None) -> torch.Tensor:
+    """Zeros with the shape (and, unless ``dtype``, the type) of ``input``."""
     return torch.zeros_like(convert_to_tensor(input), dtype=as_dtype(dtype))
 
 
@@ -131,12 +135,14 @@ def reduce_mean(input_tensor: Any, axis: int | Sequence[int] | None = None,
 
 def reduce_max(input_tensor: Any, axis: int | Sequence[int] | None = None,
                keepdims: bool = False, name: str | None = None) -> torch.Tensor:
+    """Maximum over ``axis`` (all axes when ``None``)."""
     x = convert_to_tensor(input_tensor)
     return x.amax(dim=_dims(x, axis), keepdim=keepdims)
 
 
 def reduce_min(input_tensor: Any, axis: int | Sequence[int] | None = None,
                keepdims: bool = False, name: str | None = None) -> torch.Tensor:
+    """Minimum over ``axis`` (all axes when ``None``)."""
     x = convert_to_tensor(input_tensor)
     return x.amin(dim=_dims(x, axis), keepdim=keepdims)
 
@@ -150,27 +156,33 @@ def argmax(input: Any, axis: int | None = None, output_type: DType = int64,
 
 def argmin(input: Any, axis: int | None = None, output_type: DType = int64,
            name: str | None = None) -> torch.Tensor:
+    """Index of the smallest value along ``axis`` (TensorFlow: ``None`` means axis 0)."""
     x = convert_to_tensor(input)
     return x.argmin(dim=0 if axis is None else int(axis)).to(as_dtype(output_type))
 
 
 def square(x: Any, name: str | None = None) -> torch.Tensor:
+    """x² element-wise."""
     return torch.square(convert_to_tensor(x))
 
 
 def sqrt(x: Any, name: str | None = None) -> torch.Tensor:
+    """√x element-wise."""
     return torch.sqrt(convert_to_tensor(x))
 
 
 def exp(x: Any, name: str | None = None) -> torch.Tensor:
+    """eˣ element-wise."""
     return torch.exp(convert_to_tensor(x))
 
 
 def log(x: Any, name: str | None = None) -> torch.Tensor:
+    """Natural logarithm element-wise."""
     return torch.log(convert_to_tensor(x))
 
 
 def abs(x: Any, name: str | None = None) -> torch.Tensor:
+    """|x| element-wise."""
     return torch.abs(convert_to_tensor(x))
 
 
@@ -181,22 +193,26 @@ def maximum(x: Any, y: Any, name: str | None = None) -> torch.Tensor:
 
 
 def minimum(x: Any, y: Any, name: str | None = None) -> torch.Tensor:
+    """Element-wise minimum, broadcasting."""
     x = convert_to_tensor(x)
     return torch.minimum(x, convert_to_tensor(y, dtype=x.dtype))
 
 
 def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
            name: str | None = None) -> torch.Tensor:
+    """Matrix product ``a @ b`` over the last two axes (batched), optionally transposed."""
     a, b = convert_to_tensor(a), convert_to_tensor(b)
     return (a.mT if transpose_a else a) @ (b.mT if transpose_b else b)
 
 
 def expand_dims(input: Any, axis: int, name: str | None = None) -> torch.Tensor:
+    """``input`` with a new axis of size 1 at ``axis``."""
     return convert_to_tensor(input).unsqueeze(int(axis))
 
 
 def squeeze(input: Any, axis: int | Sequence[int] | None = None,
             name: str | None = None) -> torch.Tensor:
+    """``input`` without its size-1 axes (only those in ``axis`` when given)."""
     x = convert_to_tensor(input)
     return x.squeeze() if axis is None else x.squeeze(_dims(x, axis))
 
@@ -209,15 +225,18 @@ def transpose(a: Any, perm: Sequence[int] | None = None, name: str | None = None
 
 
 def concat(values: Sequence[Any], axis: int, name: str | None = None) -> torch.Tensor:
+    """Tensors joined along an existing ``axis``."""
     return torch.cat([convert_to_tensor(v) for v in values], dim=int(axis))
 
 
 def stack(values: Sequence[Any], axis: int = 0, name: str | None = None) -> torch.Tensor:
+    """Tensors stacked along a new ``axis``."""
     return torch.stack([convert_to_tensor(v) for v in values], dim=int(axis))
 
 
 def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
                   name: str | None = None) -> torch.Tensor:
+    """``t`` clamped to ``[clip_value_min, clip_value_max]``."""
     return torch.clamp(convert_to_tensor(t), clip_value_min, clip_value_max)
 
 

@@ -89,6 +89,7 @@ def check_finite(x: Any, what: str) -> None:
 
 
 def num_samples(structure: Any, what: str) -> int:
+    """The common first-axis length of every array in ``structure`` (else a clear error)."""
     lengths = {len(leaf) for leaf in flatten(structure)}
     if len(lengths) != 1:
         raise ValueError(f"all arrays in `{what}` must have the same number of samples, got "

@@ -19,24 +19,30 @@ from cnnlab.training.data_adapter import ArrayData, StreamData, to_model_input
 
 
 def as_list(value: Any) -> list:
+    """``value`` as a list (a single tensor becomes ``[value]``)."""
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def batch_size_of(x: Any) -> int:
+    """Samples in a batch: the first axis of its first array."""
     return int(flatten(x)[0].shape[0])
 
 
 def move(x: Any, device: torch.device) -> Any:
+    """Model inputs on ``device`` (channels-last images stay channels-last in memory)."""
     if isinstance(x, (list, tuple)):
         return [to_model_input(t, device) for t in x]
     return to_model_input(x, device)
 
 
 def move_targets(y: Any, device: torch.device) -> list:
+    """Targets on ``device``, one tensor per output."""
     return [t.to(device, non_blocking=True) for t in as_list(y)]
 
 
 def train_step(model: Any, x: Any, y: Any, sample_weight: Any) -> None:
+    """One optimizer step: loss = Σ weighted output losses + penalties, backward, update,
+    constraints; the metrics accumulate the batch."""
     device = model.device
     x, targets = move(x, device), move_targets(y, device)
     if sample_weight is not None:
@@ -61,6 +67,7 @@ def train_step(model: Any, x: Any, y: Any, sample_weight: Any) -> None:
 
 
 def test_step(model: Any, x: Any, y: Any, sample_weight: Any) -> None:
+    """The loss and metrics of one batch in inference mode, accumulated; no update."""
     device = model.device
     x, targets = move(x, device), move_targets(y, device)
     if sample_weight is not None:
@@ -73,6 +80,7 @@ def test_step(model: Any, x: Any, y: Any, sample_weight: Any) -> None:
 
 
 def predict_step(model: Any, x: Any) -> list[torch.Tensor]:
+    """The model's outputs for one batch, in inference mode (a list, one per output)."""
     device = model.device
     with mixed_precision.autocast(device):
         return as_list(model.runner(move(x, device), training=False))

@@ -39,6 +39,7 @@ from cnnlab.optimizers.schedules import CosineDecay
 
 
 def conv_bn_relu(filters: int) -> list:
+    """3×3 same convolution (no bias) → BatchNormalization → ReLU, as three layers."""
     return [Conv2D(filters, 3, padding="same", use_bias=False), BatchNormalization(),
             Activation("relu")]
 
@@ -124,6 +125,7 @@ RECIPES = {
 
 
 def get_recipe(name: str) -> Recipe:
+    """The recipe named ``name`` (``"fast"``, ``"wide"``, ...); a clear error lists the names."""
     try:
         return RECIPES[name]
     except KeyError:
