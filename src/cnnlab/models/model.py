@@ -20,8 +20,9 @@ from cnnlab.layers.base import KerasTensor, Layer, channel_axis_hint, format_sha
 from cnnlab.models.graph import Graph
 from cnnlab.models.layer_keys import install_state_dict_names, module_key
 from cnnlab.training import allocator, distributed, loop, trainability
-from cnnlab.training.callbacks import CallbackList, History
+from cnnlab.training.callback_list import CallbackList
 from cnnlab.training.data_adapter import ArrayData, StreamData, is_stream, make_source
+from cnnlab.training.history import History
 from cnnlab.training.objectives import Objectives
 
 
