@@ -48,6 +48,7 @@ class ReduceLROnPlateau(Callback):
         self.cooldown_counter = 0
 
     def in_cooldown(self) -> bool:
+        """Whether a reduction happened less than ``cooldown`` epochs ago."""
         return self.cooldown_counter > 0
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:

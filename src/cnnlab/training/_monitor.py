@@ -28,6 +28,7 @@ class Monitor:
 
     @property
     def worst(self) -> float:
+        """The starting 'best' value: ``-inf`` in 'max' mode, ``+inf`` in 'min' mode."""
         return -self.sign * math.inf
 
     def better(self, a: float, b: float) -> bool:

@@ -22,7 +22,9 @@ class ProgbarLogger(Callback):
 
     accepts_tensor_logs = True
 
-    def __init__(self, count_mode: str = "steps", stateful_metrics: Iterable[str] | None = None):
+    def __init__(
+        self, count_mode: str = "steps", stateful_metrics: Iterable[str] | None = None
+    ) -> None:
         super().__init__()
         if count_mode != "steps":
             raise ValueError(f"ProgbarLogger: count_mode must be 'steps', got {count_mode!r}")
