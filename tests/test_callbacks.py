@@ -11,9 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnlab.training import callbacks as cb_module
-from cnnlab.training import progbar
-from cnnlab.training.callbacks import (
+from cnnlab.callbacks import (
     Callback,
     CallbackList,
     CSVLogger,
@@ -27,6 +25,8 @@ from cnnlab.training.callbacks import (
     TensorBoard,
     TerminateOnNaN,
 )
+from cnnlab.training import progbar
+from cnnlab.training import tensorboard as cb_module
 
 
 class FakeOptimizer:

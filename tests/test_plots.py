@@ -9,9 +9,9 @@ from PIL import Image
 
 import cnnlab
 from cnnlab import plots
+from cnnlab.callbacks import History
 from cnnlab.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
 from cnnlab.plots._figure import new_figure, to_display
-from cnnlab.training.callbacks import History
 
 
 @pytest.mark.parametrize("val_loss,patience,expected", [

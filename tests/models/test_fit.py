@@ -19,15 +19,15 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab import losses, optimizers
-from cnnlab.layers import Conv2D, Dense, Flatten
-from cnnlab.layers.base import Layer
-from cnnlab.models import Sequential
-from cnnlab.training.callbacks import (
+from cnnlab.callbacks import (
     EarlyStopping,
     LambdaCallback,
     ModelCheckpoint,
     ReduceLROnPlateau,
 )
+from cnnlab.layers import Conv2D, Dense, Flatten
+from cnnlab.layers.base import Layer
+from cnnlab.models import Sequential
 from cnnlab.utils import Sequence
 
 
@@ -454,7 +454,7 @@ def test_weight_penalties_are_part_of_the_loss_and_the_gradient():
 
 
 def test_learning_rate_scheduler_and_csv_logger(tmp_path):
-    from cnnlab.training.callbacks import CSVLogger, LearningRateScheduler
+    from cnnlab.callbacks import CSVLogger, LearningRateScheduler
 
     x, y = id_data(6)
     model = recorder_model(lr=1.0)
@@ -472,7 +472,7 @@ def test_learning_rate_scheduler_and_csv_logger(tmp_path):
 
 
 def test_terminate_on_nan_stops_within_the_epoch(capsys):
-    from cnnlab.training.callbacks import TerminateOnNaN
+    from cnnlab.callbacks import TerminateOnNaN
 
     x = np.full((8, 4), 1e20, dtype="float32")  # squared error overflows float32: inf
     model = Sequential([Dense(1, input_shape=(4,), kernel_initializer="ones")])

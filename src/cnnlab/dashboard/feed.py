@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from cnnlab.training.callbacks import Callback
+from cnnlab.training.callback import Callback
 
 MAX_BATCH_POINTS = 20_000
 ACCURACY_KEYS = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy",

@@ -23,7 +23,7 @@ from cnnlab.models.layer_keys import install_state_dict_names, module_key
 from cnnlab.models.saving_api import SavingAPI
 from cnnlab.models.summary import print_summary
 from cnnlab.models.trainer import Trainer
-from cnnlab.training.callbacks import History
+from cnnlab.training.history import History
 from cnnlab.training.objectives import Objectives
 
 

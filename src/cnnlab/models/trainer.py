@@ -20,8 +20,9 @@ from cnnlab.device import default_device
 from cnnlab.models import _fit_data
 from cnnlab.models.extensions import extension
 from cnnlab.training import distributed, loop, trainability
-from cnnlab.training.callbacks import CallbackList, History
+from cnnlab.training.callback_list import CallbackList
 from cnnlab.training.data_adapter import ArrayData, StreamData
+from cnnlab.training.history import History
 from cnnlab.training.objectives import Objectives
 
 

@@ -26,7 +26,8 @@ from cnnlab.files.atomic import remove_stale_temps
 from cnnlab.runs import process
 from cnnlab.runs.checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from cnnlab.runs.store import RunStore, run_folder
-from cnnlab.training.callbacks import Callback, invalid_training
+from cnnlab.training.callback import Callback
+from cnnlab.training.validity import invalid_training
 
 CHECKPOINT = "checkpoint.cnnlab"
 

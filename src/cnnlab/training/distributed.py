@@ -39,15 +39,13 @@ import torch
 import torch.distributed as dist
 
 from cnnlab.layers.base import map_structure
-from cnnlab.training.callbacks import (
-    Callback,
-    CSVLogger,
-    ModelCheckpoint,
-    ProgbarLogger,
-    TensorBoard,
-)
+from cnnlab.training.callback import Callback
+from cnnlab.training.csv_logger import CSVLogger
 from cnnlab.training.data_adapter import ArrayData, Batch
+from cnnlab.training.model_checkpoint import ModelCheckpoint
 from cnnlab.training.objectives import Objectives
+from cnnlab.training.progbar_logger import ProgbarLogger
+from cnnlab.training.tensorboard import TensorBoard
 
 TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 BACKENDS = ("gloo", "nccl")

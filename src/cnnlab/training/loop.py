@@ -14,7 +14,7 @@ import torch
 
 from cnnlab import mixed_precision
 from cnnlab.layers.base import flatten
-from cnnlab.training.callbacks import CallbackList
+from cnnlab.training.callback_list import CallbackList
 from cnnlab.training.data_adapter import ArrayData, StreamData, to_model_input
 
 
