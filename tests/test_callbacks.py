@@ -25,8 +25,8 @@ from cnnlab.callbacks import (
     TensorBoard,
     TerminateOnNaN,
 )
+from cnnlab.callbacks import tensorboard as cb_module
 from cnnlab.training import progbar
-from cnnlab.training import tensorboard as cb_module
 
 
 class FakeOptimizer:

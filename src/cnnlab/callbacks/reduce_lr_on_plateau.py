@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlab.training._monitor import Monitor
+from cnnlab.callbacks._monitor import Monitor
 from cnnlab.training.callback import Callback, Logs
 
 

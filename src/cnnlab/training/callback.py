@@ -36,6 +36,9 @@ class Callback:
 
     #: True if the batch hooks can take un-synchronised tensors as log values.
     accepts_tensor_logs = False
+    #: True for callbacks that write files or print (checkpoints, CSV, TensorBoard, progress
+    #: bars): in distributed training only process 0 runs them.
+    main_process_only = False
 
     def __init__(self) -> None:
         self.model: Any = None

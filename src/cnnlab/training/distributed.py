@@ -40,17 +40,12 @@ import torch.distributed as dist
 
 from cnnlab.layers.base import map_structure
 from cnnlab.training.callback import Callback
-from cnnlab.training.csv_logger import CSVLogger
 from cnnlab.training.data_adapter import ArrayData, Batch
-from cnnlab.training.model_checkpoint import ModelCheckpoint
 from cnnlab.training.objectives import Objectives
-from cnnlab.training.progbar_logger import ProgbarLogger
-from cnnlab.training.tensorboard import TensorBoard
 
 TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 BACKENDS = ("gloo", "nccl")
 #: Callbacks that only write files; processes other than 0 leave them out.
-WRITERS = (ModelCheckpoint, CSVLogger, TensorBoard, ProgbarLogger)
 
 
 # ------------------------------------------------------------------------------- the job
@@ -330,12 +325,13 @@ def sync_from_main(model: Any, generator: torch.Generator | None, epoch: int) ->
 
 def local_callbacks(callbacks: Sequence[Callback] | None) -> list[Callback]:
     """The callbacks this process runs: all on process 0; elsewhere all but the file writers
-    and progress bars (:data:`WRITERS`). Callbacks that change training (EarlyStopping,
-    ReduceLROnPlateau, ...) run everywhere and decide alike, since the epoch logs are equal."""
+    and progress bars (``Callback.main_process_only``). Callbacks that change training
+    (EarlyStopping, ReduceLROnPlateau, ...) run everywhere and decide alike, since the epoch
+    logs are equal."""
     callbacks = list(callbacks or [])
     if is_main_process():
         return callbacks
-    return [c for c in callbacks if not isinstance(c, WRITERS)]
+    return [c for c in callbacks if not c.main_process_only]
 
 
 # ------------------------------------------------------------------------------- launching

@@ -20,6 +20,8 @@ class ProgbarLogger(Callback):
             (in Keras 2 the loss and every compiled metric are stateful).
     """
 
+    main_process_only = True  # writes files / prints: process 0 only when distributed
+
     accepts_tensor_logs = True
 
     def __init__(

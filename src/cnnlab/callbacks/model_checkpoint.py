@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import warnings
 
-from cnnlab.training._monitor import Monitor
+from cnnlab.callbacks._monitor import Monitor
 from cnnlab.training.callback import Callback, Logs
 from cnnlab.training.validity import invalid_training
 
@@ -28,6 +28,8 @@ class ModelCheckpoint(Callback):
     (after ``TerminateOnNaN`` stopped the epoch, say): it warns and the file keeps the last
     model that trained to a finite loss.
     """
+
+    main_process_only = True  # writes files / prints: process 0 only when distributed
 
     def __init__(
         self,

@@ -34,6 +34,8 @@ class TensorBoard(Callback):
     ``profile_batch`` are accepted for compatibility and ignored with a warning.
     """
 
+    main_process_only = True  # writes files / prints: process 0 only when distributed
+
     def __init__(
         self,
         log_dir: str | os.PathLike = "logs",

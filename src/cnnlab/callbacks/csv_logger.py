@@ -22,6 +22,8 @@ class CSVLogger(Callback):
     without repeating its header.
     """
 
+    main_process_only = True  # writes files / prints: process 0 only when distributed
+
     def __init__(
         self, filename: str | os.PathLike, separator: str = ",", append: bool = False
     ) -> None:
