@@ -14,7 +14,14 @@ from __future__ import annotations
 
 import torch
 
-from cnnlab.optimizers import SGD, Adadelta, Adagrad, Adam, LearningRate, RMSprop, register, rules
+from cnnlab.optimizers import rules
+from cnnlab.optimizers.adadelta import Adadelta
+from cnnlab.optimizers.adagrad import Adagrad
+from cnnlab.optimizers.adam import Adam
+from cnnlab.optimizers.optimizer import LearningRate
+from cnnlab.optimizers.registry import register
+from cnnlab.optimizers.rmsprop import RMSprop
+from cnnlab.optimizers.sgd import SGD
 
 
 @register

@@ -24,9 +24,10 @@ from cnnlab.zoo.registry import available, get_model
 from cnnlab.zoo.resnet import resnet18, resnet20
 from cnnlab.zoo.resnet50 import resnet50
 from cnnlab.zoo.vgg import vgg16
+from cnnlab.zoo.xception import xception
 
 __all__ = [
     "alexnet", "available", "deeper_vggnet", "get_model", "inception_mini",
     "keras_cifar10_example", "keras_mnist_example", "lenet5", "lenet_lecture", "resnet18",
-    "resnet20", "resnet50", "shallow_vggnet", "shallownet", "vgg16",
+    "resnet20", "resnet50", "shallow_vggnet", "shallownet", "vgg16", "xception",
 ]
