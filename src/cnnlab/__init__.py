@@ -34,7 +34,6 @@ from cnnlab import (  # noqa: E402
 from cnnlab.io import load_model  # noqa: E402
 from cnnlab.layers import Input  # noqa: E402
 from cnnlab.models import Model, Sequential  # noqa: E402
-from cnnlab.optimizers import tf1 as _tf1  # noqa: E402, F401  (registers the TF1 optimizers)
 from cnnlab.utils import set_random_seed, to_categorical  # noqa: E402
 
 __all__ = [
