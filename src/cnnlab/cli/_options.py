@@ -4,6 +4,7 @@ a bad number into a one-line :class:`~cnnlab.cli._errors.CommandError`."""
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from cnnlab.cli._errors import CommandError
 
@@ -33,3 +34,15 @@ def at_least(low: int, high: int | None = None, **values: int | None) -> None:
             raise CommandError(f"{option} must be at least {low}, got {value}")
         if value is not None and high is not None and value > high:
             raise CommandError(f"{option} must be at most {high:,}, got {value}")
+
+
+def zoo_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--input-shape`` and ``--classes`` (from 1 to ``MAX_CLASSES``) of ``summary`` and
+    ``import-weights`` as keyword arguments of ``zoo.get_model`` (only those given)."""
+    at_least(1, MAX_CLASSES, classes=args.classes)
+    options: dict[str, Any] = {}
+    if args.input_shape is not None:
+        options["input_shape"] = args.input_shape
+    if args.classes is not None:
+        options["classes"] = args.classes
+    return options

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
-from cnnlab.cli._options import MAX_CLASSES, at_least
+from cnnlab.cli._options import zoo_options
 from cnnlab.cli._store import run_model
 
 
@@ -34,12 +33,7 @@ def cmd_import_weights(args: argparse.Namespace) -> None:
     from cnnlab import zoo
     from cnnlab.io.weight_files import load_weights_file, weights_format
 
-    at_least(1, MAX_CLASSES, classes=args.classes)
-    options: dict[str, Any] = {}
-    if args.input_shape is not None:
-        options["input_shape"] = args.input_shape
-    if args.classes is not None:
-        options["classes"] = args.classes
+    options = zoo_options(args)
     if args.no_top:
         options["include_top"] = False
     kind = weights_format(args.file)

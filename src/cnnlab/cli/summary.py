@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from cnnlab.cli._options import MAX_CLASSES, at_least
+from cnnlab.cli._options import zoo_options
 
 
 def cmd_summary(args: argparse.Namespace) -> None:
@@ -13,11 +13,5 @@ def cmd_summary(args: argparse.Namespace) -> None:
     the output-size arithmetic, parameters and receptive field of every layer)."""
     from cnnlab import zoo
 
-    at_least(1, MAX_CLASSES, classes=args.classes)
-    options = {}
-    if args.input_shape is not None:
-        options["input_shape"] = args.input_shape
-    if args.classes is not None:
-        options["classes"] = args.classes
-    model = zoo.get_model(args.model, **options)
+    model = zoo.get_model(args.model, **zoo_options(args))
     model.summary(explain=args.explain)
