@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnlab.data.datasets import cifar10, cifar100, digits, fashion_mnist, mnist
+from cnnlab.data.directory import image_dataset_from_directory
 
 CLASS_NAMES = {
     "mnist": [str(i) for i in range(10)],
@@ -71,8 +72,6 @@ def load_dataset(name: str, test_split: float = 0.2, seed: int = 113,
 
 def _from_folder(folder: str, test_split: float, seed: int,
                  image_size: tuple[int, int]) -> Dataset:
-    from cnnlab.data.directory import image_dataset_from_directory
-
     train, test = image_dataset_from_directory(
         folder, image_size=image_size, batch_size=256, shuffle=True, seed=seed,
         validation_split=test_split, subset="both")

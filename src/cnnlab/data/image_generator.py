@@ -24,7 +24,6 @@ Differences from Keras's legacy generator (``keras.preprocessing.image``), all d
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -33,7 +32,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnlab.data.affine import affine_matrices, flip_where, warp
+from cnnlab.data._augment_args import number, pair, shift_spec
+from cnnlab.data._batch_transforms import FILL_MODES, GEOMETRY, Params, transform_batch
+from cnnlab.data._feature_stats import FeatureMoments
+from cnnlab.data._random_params import draw_params
 from cnnlab.data.image_iterators import (
     DirectoryIterator,
     NumpyArrayIterator,
@@ -43,12 +45,6 @@ from cnnlab.data.image_iterators import (
 
 __all__ = ["ImageDataGenerator"]
 
-Params = dict[str, Any]
-_FILL_MODES = {"constant": "constant", "nearest": "nearest", "reflect": "reflect",
-               "wrap": "grid-wrap"}
-_GEOMETRY = ("theta", "tx", "ty", "shear", "zx", "zy")
-_PARAMETERS = (*_GEOMETRY, "flip_horizontal", "flip_vertical", "channel_shift_intensity",
-               "brightness")
 _STATS_CHUNK = 1024  # images per step when fitting statistics
 _OVERRIDES = (("zca_whitening", "featurewise_center"),
               ("zca_whitening", "featurewise_std_normalization"),
@@ -56,47 +52,6 @@ _OVERRIDES = (("zca_whitening", "featurewise_center"),
               ("samplewise_std_normalization", "samplewise_center"))
 _STATISTICS = {"mean": "featurewise_center", "std": "featurewise_std_normalization",
                "zca_whitening_matrix": "zca_whitening"}
-
-
-def _number(value: Any, name: str, low: float | None = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"ImageDataGenerator: `{name}` must be a number, got {value!r}")
-    if low is not None and value < low:
-        raise ValueError(f"ImageDataGenerator: `{name}` must be >= {low}, got {value!r}")
-    return float(value)
-
-
-def _shift_spec(value: Any, name: str) -> Any:
-    """A shift range as Keras takes it: a float (fraction if < 1, else pixels), an int ``k``
-    (whole pixels from ``{-(k-1), ..., k-1}``) or a list of choices (with random sign)."""
-    if isinstance(value, (list, tuple, np.ndarray)):
-        values = [_number(v, name, low=None) for v in np.asarray(value).reshape(-1)]
-        if not values:
-            raise ValueError(f"ImageDataGenerator: `{name}` must not be an empty list")
-        return values
-    _number(value, name)
-    return value
-
-
-def _pair(value: Any, name: str) -> tuple[float, float]:
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ValueError(f"ImageDataGenerator: `{name}` must be a tuple or list of two floats, "
-                         f"got {value!r}")
-    return _number(value[0], name, None), _number(value[1], name, None)
-
-
-def _is_choice(spec: Any) -> bool:
-    """A shift given as choices: a list, or an int ``k`` meaning ``0 .. k-1`` (numpy's
-    ``choice(k)``, as Keras draws it)."""
-    return isinstance(spec, list) or (isinstance(spec, (int, np.integer)) and spec != 0)
-
-
-def _draw_choice(spec: Any, size: int, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Keras's shift from choices: a random choice times a random sign, scaled by the side
-    when all choices are below 1."""
-    choices = np.asarray(spec if isinstance(spec, list) else range(int(spec)), dtype=float)
-    shift = rng.choice(choices, n) * rng.choice([-1.0, 1.0], n)
-    return shift * size if max(np.atleast_1d(spec)) < 1 else shift
 
 
 class ImageDataGenerator:
@@ -167,23 +122,23 @@ class ImageDataGenerator:
                 warned.add(option)
                 warnings.warn(f"ImageDataGenerator: `{cause}=True` overrides `{option}` (now "
                               f"{getattr(self, option)})", stacklevel=2)
-        self.rotation_range = _number(rotation_range, "rotation_range")
-        self.width_shift_range = _shift_spec(width_shift_range, "width_shift_range")
-        self.height_shift_range = _shift_spec(height_shift_range, "height_shift_range")
-        self.shear_range = _number(shear_range, "shear_range")
+        self.rotation_range = number(rotation_range, "rotation_range")
+        self.width_shift_range = shift_spec(width_shift_range, "width_shift_range")
+        self.height_shift_range = shift_spec(height_shift_range, "height_shift_range")
+        self.shear_range = number(shear_range, "shear_range")
         if isinstance(zoom_range, (int, float)) and not isinstance(zoom_range, bool):
             self.zoom_range = [1.0 - zoom_range, 1.0 + zoom_range]
         else:
-            self.zoom_range = list(_pair(zoom_range, "zoom_range"))
-        self.channel_shift_range = _number(channel_shift_range, "channel_shift_range")
+            self.zoom_range = list(pair(zoom_range, "zoom_range"))
+        self.channel_shift_range = number(channel_shift_range, "channel_shift_range")
         self.brightness_range = (None if brightness_range is None
-                                 else _pair(brightness_range, "brightness_range"))
-        if fill_mode not in _FILL_MODES:
+                                 else pair(brightness_range, "brightness_range"))
+        if fill_mode not in FILL_MODES:
             raise ValueError(f"ImageDataGenerator: `fill_mode` must be one of "
-                             f"{tuple(_FILL_MODES)}, got {fill_mode!r}")
-        self.fill_mode, self.cval = fill_mode, _number(cval, "cval", low=None)
+                             f"{tuple(FILL_MODES)}, got {fill_mode!r}")
+        self.fill_mode, self.cval = fill_mode, number(cval, "cval", low=None)
         self.horizontal_flip, self.vertical_flip = bool(horizontal_flip), bool(vertical_flip)
-        self.rescale = rescale if rescale is None else _number(rescale, "rescale", low=None)
+        self.rescale = rescale if rescale is None else number(rescale, "rescale", low=None)
         if preprocessing_function is not None and not callable(preprocessing_function):
             raise TypeError(f"ImageDataGenerator: `preprocessing_function` must be callable, "
                             f"got {preprocessing_function!r}")
@@ -220,42 +175,7 @@ class ImageDataGenerator:
         """Random parameters for ``n`` images: Keras's keys, each a ``(n,)`` NumPy array or
         None. The uniform draws come in one call; NumPy is cheaper than torch for a batch of
         parameters."""
-        ranges = self._uniform_ranges(height, width)
-        params: Params = dict.fromkeys(_PARAMETERS)
-        if ranges:
-            low, high = np.array([r[1:] for r in ranges]).T[:, :, None]
-            rows = rng.random((len(ranges), n)) * (high - low) + low
-            params.update(zip((r[0] for r in ranges), rows, strict=True))
-        for key in ("flip_horizontal", "flip_vertical"):
-            if params[key] is not None:
-                params[key] = params[key] < 0.5
-        for key, spec, size in (("tx", self.width_shift_range, width),
-                                ("ty", self.height_shift_range, height)):
-            if _is_choice(spec):
-                params[key] = _draw_choice(spec, size, n, rng)
-        return params
-
-    def _uniform_ranges(self, height: int, width: int) -> list[tuple[str, float, float]]:
-        """``(key, low, high)`` of every enabled parameter drawn from a uniform law."""
-        ranges = []
-        for key, half in (("theta", self.rotation_range), ("shear", self.shear_range),
-                          ("channel_shift_intensity", self.channel_shift_range)):
-            if half:
-                ranges.append((key, -half, half))
-        for key, spec, size in (("tx", self.width_shift_range, width),
-                                ("ty", self.height_shift_range, height)):
-            if spec and not _is_choice(spec):  # a fraction of the side if < 1, else pixels
-                half = spec * size if spec < 1 else spec
-                ranges.append((key, -half, half))
-        if self.zoom_range != [1.0, 1.0]:
-            ranges += [("zx", *self.zoom_range), ("zy", *self.zoom_range)]
-        if self.brightness_range is not None:
-            ranges.append(("brightness", *self.brightness_range))
-        for key, enabled in (("flip_horizontal", self.horizontal_flip),
-                             ("flip_vertical", self.vertical_flip)):
-            if enabled:
-                ranges.append((key, 0.0, 1.0))
-        return ranges
+        return draw_params(self, n, height, width, rng)
 
     def get_random_transform(self, img_shape: Sequence[int], seed: int | None = None) -> Params:
         """Random parameters for one image of shape ``img_shape``, as Keras's dict.
@@ -278,30 +198,8 @@ class ImageDataGenerator:
     # ----------------------------------------------------------------- transforms
     def transform_batch(self, images: torch.Tensor, params: Params) -> torch.Tensor:
         """Apply batched parameters (``draw_transforms``) to float ``(B, H, W, C)`` images."""
-        geometry = {k: params.get(k) for k in _GEOMETRY if params.get(k) is not None}
-        flips = params.get("flip_horizontal"), params.get("flip_vertical")
-        if geometry:
-            matrices = affine_matrices(len(images), flip_x=flips[0], flip_y=flips[1],
-                                       device=images.device, **geometry)
-            images = warp(images, matrices, _FILL_MODES[self.fill_mode], self.cval,
-                          "bilinear" if self.interpolation_order else "nearest")
-        shift = params.get("channel_shift_intensity")
-        if shift is not None:
-            low, high = _image_range(images)
-            images = torch.clamp(images + _per_image(shift, images), low, high)
-        if not geometry:  # flips after the warp commute with the pixel-wise steps
-            for flip, axis in zip(flips, (2, 1), strict=True):
-                if flip is not None:
-                    images = flip_where(images, flip, axis)
-        brightness = params.get("brightness")
-        if brightness is not None:
-            low, high = _image_range(images)
-            outside = (low < 0) | (high > 255)
-            low = torch.where(outside, low, torch.zeros_like(low))
-            high = torch.where(outside, high, torch.full_like(high, 255.0))
-            scaled = (images - low) * _per_image(brightness, images)
-            images = low + torch.minimum(scaled.clamp_min(0.0), high - low)
-        return images
+        return transform_batch(images, params, self.fill_mode, self.cval,
+                               "bilinear" if self.interpolation_order else "nearest")
 
     def augment_batch(self, images: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
         """Random transforms, then :meth:`standardize`, of a channels-last batch ``(B, H, W,
@@ -317,7 +215,7 @@ class ImageDataGenerator:
         params: Params = {}
         for key, value in transform_parameters.items():
             neutral = value is None or value is False or (
-                key in _GEOMETRY and float(value) == (1.0 if key in ("zx", "zy") else 0.0))
+                key in GEOMETRY and float(value) == (1.0 if key in ("zx", "zy") else 0.0))
             params[key] = None if neutral else np.array([float(value)])
         for key in ("flip_horizontal", "flip_vertical"):
             if params.get(key) is not None:
@@ -410,12 +308,7 @@ class ImageDataGenerator:
             raise ValueError(f"ImageDataGenerator.fit: `rounds` must be a positive int, got "
                              f"{rounds!r}")
         rng = np.random.default_rng(fresh_seed() if seed is None else int(seed))
-        channels, features = data.shape[-1], math.prod(data.shape[1:])
-        total = torch.zeros(features, dtype=torch.float64)
-        squares = torch.zeros(channels, dtype=torch.float64)
-        gram = torch.zeros(features, features, dtype=torch.float64) if self.zca_whitening \
-            else None
-        count = 0
+        moments = FeatureMoments(tuple(data.shape[1:]), gram=self.zca_whitening)
         for _ in range(rounds if augment else 1):
             for start in range(0, len(data), _STATS_CHUNK):
                 chunk = self._as_float(data[start:start + _STATS_CHUNK])
@@ -424,23 +317,16 @@ class ImageDataGenerator:
                 if augment:
                     params = self.draw_transforms(len(chunk), chunk.shape[1], chunk.shape[2], rng)
                     chunk = self.transform_batch(chunk, params)
-                flat = chunk.reshape(len(chunk), -1).double()
-                total += flat.sum(0)
-                squares += flat.square().reshape(-1, channels).sum(0)
-                if gram is not None:
-                    gram += flat.T @ flat
-                count += len(chunk)
-        pixels = count * features // channels
-        mean = total.reshape(-1, channels).sum(0) / pixels
-        std = (squares / pixels - mean.square()).clamp_min(0).sqrt()
+                moments.add(chunk)
+        mean, std = moments.mean_std()
+        channels = moments.channels
         shape = (1, 1, channels) if self.data_format == "channels_last" else (channels, 1, 1)
         if self.featurewise_center:
             self.mean = mean.float().numpy().reshape(shape)
         if self.featurewise_std_normalization:
             self.std = std.float().numpy().reshape(shape)
-        if gram is not None:
-            self.zca_whitening_matrix = _zca(gram, total, mean.repeat(features // channels),
-                                             count, self.zca_epsilon)
+        if self.zca_whitening:
+            self.zca_whitening_matrix = moments.zca_matrix(self.zca_epsilon)
 
     # ----------------------------------------------------------------- iterators
     def flow(self, x: Any, y: Any = None, batch_size: int = 32, shuffle: bool = True,
@@ -489,27 +375,3 @@ class ImageDataGenerator:
             raise ValueError(f"ImageDataGenerator.{what}: expected one image of rank 3, got "
                              f"shape {tuple(image.shape)}")
         return self._as_float(self._to_channels_last(image)[None])
-
-
-def _per_image(values: Any, images: torch.Tensor) -> torch.Tensor:
-    """A ``(B,)`` array of per-image values, shaped to broadcast against ``(B, H, W, C)``."""
-    return torch.as_tensor(values, device=images.device).to(images.dtype).view(-1, 1, 1, 1)
-
-
-def _image_range(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    return images.amin(dim=(1, 2, 3), keepdim=True), images.amax(dim=(1, 2, 3), keepdim=True)
-
-
-def _zca(gram: torch.Tensor, total: torch.Tensor, mean: torch.Tensor, count: int,
-         epsilon: float) -> np.ndarray:
-    """Keras's ZCA matrix ``U diag(sqrt(n) / (s + eps)) U^T`` from the singular values ``s``
-    of the centred data, via the eigen-decomposition of its Gram matrix (``s^2``); only the
-    ``min(n, features)`` largest components, as an economy SVD gives."""
-    centred = gram - torch.outer(total, mean) - torch.outer(mean, total) \
-        + count * torch.outer(mean, mean)
-    eigenvalues, vectors = torch.linalg.eigh(centred)
-    keep = min(count, len(mean))
-    singular = eigenvalues[-keep:].clamp_min(0).sqrt()
-    vectors = vectors[:, -keep:]
-    whitening = (vectors * (math.sqrt(count) / (singular + epsilon))) @ vectors.T
-    return whitening.float().numpy()

@@ -14,20 +14,32 @@ import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 from cnnlab.data.directory import list_image_files
-
-if TYPE_CHECKING:
-    from cnnlab.data.image_generator import ImageDataGenerator
+from cnnlab.data.image_files import img_to_array, load_img, save_img
 
 __all__ = ["DirectoryIterator", "ImageIterator", "NumpyArrayIterator"]
 
 _KERAS_FORMATS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff")
 _CLASS_MODES = ("categorical", "binary", "sparse", "input", None)
+
+
+class BatchAugmenter(Protocol):
+    """What the iterators use of their :class:`~cnnlab.data.image_generator.ImageDataGenerator`
+    (passed in by ``flow``/``flow_from_directory``; this module does not import it)."""
+
+    data_format: str  # 'channels_last' or 'channels_first'
+    channel_axis: int  # of a batch in data_format
+    dtype: np.dtype  # of the batches
+    has_geometry: bool  # whether augment_batch warps images
+    _validation_split: float  # fraction held out for subset='validation'
+
+    def augment_batch(self, images: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+        """Random transforms + standardization of a channels-last batch ``(B, H, W, C)``."""
 
 
 def warn_channels(channels: int, what: str, shape: tuple) -> None:
@@ -134,8 +146,6 @@ class ImageIterator:
         channels_first = idg.data_format == "channels_first"
         images = idg.augment_batch(images.movedim(1, -1) if channels_first else images, rng)
         if self.save_to_dir:
-            from cnnlab.data.image_files import save_img  # lazy: cnnlab.io imports the models
-
             tags = rng.integers(10**4, size=len(images)).tolist()
             for image, index, tag in zip(images, ids.tolist(), tags, strict=True):
                 name = f"{self.save_prefix}_{index}_{tag}.{self.save_format}"
@@ -160,7 +170,7 @@ class NumpyArrayIterator(ImageIterator):
     ``ignore_class_split``).
     """
 
-    def __init__(self, x: Any, y: Any, image_data_generator: ImageDataGenerator,
+    def __init__(self, x: Any, y: Any, image_data_generator: BatchAugmenter,
                  batch_size: int = 32, shuffle: bool = False, sample_weight: Any = None,
                  seed: int | None = None, save_to_dir: str | None = None, save_prefix: str = "",
                  save_format: str = "png", subset: str | None = None,
@@ -249,7 +259,7 @@ class DirectoryIterator(ImageIterator):
     (relative to ``directory``), ``filepaths``, ``samples``, ``num_classes``, ``image_shape``.
     """
 
-    def __init__(self, directory: str | os.PathLike, image_data_generator: ImageDataGenerator,
+    def __init__(self, directory: str | os.PathLike, image_data_generator: BatchAugmenter,
                  target_size: tuple[int, int] = (256, 256), color_mode: str = "rgb",
                  classes: Sequence[str] | None = None, class_mode: str | None = "categorical",
                  batch_size: int = 32, shuffle: bool = True, seed: int | None = None,
@@ -300,8 +310,6 @@ class DirectoryIterator(ImageIterator):
         return self.classes
 
     def _load(self, index: int) -> np.ndarray:
-        from cnnlab.data.image_files import img_to_array, load_img  # lazy: see _augment
-
         image = load_img(self._filepaths[index], color_mode=self.color_mode,
                          target_size=self.target_size, interpolation=self.interpolation,
                          keep_aspect_ratio=self.keep_aspect_ratio)

@@ -27,8 +27,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from cnnlab.files.archive import MAX_SAFETENSORS_HEADER, is_zip
-from cnnlab.io.keras_weights import HDF5_SIGNATURE
+from cnnlab.files.archive import MAX_SAFETENSORS_HEADER, is_zip, open_archive
+from cnnlab.io.keras_archive import is_keras3_weights, load_keras3_weights
+from cnnlab.io.keras_weights import HDF5_SIGNATURE, load_keras_h5
+from cnnlab.io.saving import load_weights
+from cnnlab.io.torch_weights import is_torch_weights_file, load_torch_weights
 
 SAFETENSORS_HEADER_LIMIT = MAX_SAFETENSORS_HEADER  # bytes of JSON header read to recognise a file
 
@@ -43,12 +46,8 @@ def weights_format(path: str | os.PathLike) -> str:
     with open(source, "rb") as f:
         head = f.read(8)
     if head == HDF5_SIGNATURE:
-        from cnnlab.io.keras_archive import is_keras3_weights
-
         return "keras3-h5" if is_keras3_weights(source) else "keras2-h5"
     if is_zip(source):
-        from cnnlab.files.archive import open_archive
-
         with open_archive(source, repr(os.fspath(path))) as archive:
             names = set(archive.namelist())
         if {"config.json", "model.weights.h5"} <= names:
@@ -58,8 +57,6 @@ def weights_format(path: str | os.PathLike) -> str:
     header = _safetensors_metadata(source)
     if header is not None and "order" in header:
         return "cnnlab"
-    from cnnlab.io.torch_weights import is_torch_weights_file
-
     if is_torch_weights_file(source):
         return "torch"
     if header is not None:  # safetensors with other names: cnnlab's loader names the keys
@@ -101,19 +98,11 @@ def load_weights_file(model: Any, path: str | os.PathLike, by_name: bool = False
         raise ValueError(f"load_weights: by_name/skip_mismatch apply to Keras 2 HDF5 files; "
                          f"{os.fspath(path)!r} is a {kind} file, loaded strictly by layer order")
     if kind == "cnnlab":
-        from cnnlab.io.saving import load_weights
-
         load_weights(model, path)
     elif kind in ("keras3", "keras3-h5"):  # an archive's weights are read with size limits
-        from cnnlab.io.keras_archive import load_keras3_weights
-
         load_keras3_weights(model, path)
     elif kind == "keras2-h5":
-        from cnnlab.io.keras_weights import load_keras_h5
-
         load_keras_h5(model, path, by_name=by_name, skip_mismatch=skip_mismatch)
     else:
-        from cnnlab.io.torch_weights import load_torch_weights
-
         load_torch_weights(model, path)
     return kind
