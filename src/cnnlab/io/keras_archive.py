@@ -129,7 +129,7 @@ def _open_h5(source: Any) -> Iterator[tuple[Any, str]]:
         yield f, name
 
 
-def load_keras3_weights(model: Any, path_or_h5file: Any, _orders: dict | None = None) -> None:
+def load_keras3_weights(model: Any, path_or_h5file: Any) -> None:
     """Load Keras 3 weights (``.weights.h5``, a ``.keras`` archive's, an open h5py file or a
     binary file object) into the built ``model``.
 
@@ -144,7 +144,7 @@ def load_keras3_weights(model: Any, path_or_h5file: Any, _orders: dict | None = 
                          f"before loading weights into it")
     with _open_h5(path_or_h5file) as (root, source):
         loads = [(targets, read_vars(datasets, path, source))
-                 for targets, datasets, path in plan(model, root, source, _orders or {})]
+                 for targets, datasets, path in plan(model, root, source, {})]
     for targets, arrays in loads:
         assign(targets, arrays)
 
