@@ -33,8 +33,8 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab.data.affine import affine_matrices, flip_where, warp
-from cnnlab.layers.base import register
 from cnnlab.layers.conv_utils import normalize_data_format
+from cnnlab.layers.registry import register
 from cnnlab.layers.regularization import SeededLayer
 
 __all__ = ["RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
@@ -87,10 +87,6 @@ class _ImageAugmentation(SeededLayer):
         self.train(True)  # called directly it augments, as Keras 3's default training=True
         self.data_format = normalize_data_format(data_format, self.owner)
 
-    def _finish_init(self) -> None:
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
-
     def build(self, input_shape: tuple) -> None:
         if len(input_shape) > 4:
             raise ValueError(f"{self.owner}: expected images (N, H, W, C) or one image "
@@ -136,7 +132,7 @@ class RandomFlip(_ImageAugmentation):
         if mode not in _FLIP_MODES:
             raise ValueError(f"{self.owner}: `mode` must be one of {_FLIP_MODES}, got {mode!r}")
         self.mode = mode
-        self._finish_init()
+        self._build_if_declared()
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         for direction, axis in (("horizontal", 2), ("vertical", 1)):
@@ -193,7 +189,7 @@ class RandomRotation(_AffineAugmentation):
         super().__init__(fill_mode, interpolation, seed, fill_value, **kwargs)
         self.factor = list(factor) if isinstance(factor, (list, tuple)) else factor
         self.lower, self.upper = _factor_range(self.owner, "factor", factor, -1.0, 1.0)
-        self._finish_init()
+        self._build_if_declared()
 
     def matrices(self, images: torch.Tensor) -> torch.Tensor:
         turns = self.uniform(len(images), self.lower, self.upper, images.device)
@@ -221,7 +217,7 @@ class RandomTranslation(_AffineAugmentation):
             list(f) if isinstance(f, (list, tuple)) else f for f in (height_factor, width_factor))
         self.height_range = _factor_range(self.owner, "height_factor", height_factor, -1.0, 1.0)
         self.width_range = _factor_range(self.owner, "width_factor", width_factor, -1.0, 1.0)
-        self._finish_init()
+        self._build_if_declared()
 
     def matrices(self, images: torch.Tensor) -> torch.Tensor:
         n, height, width = images.shape[:3]
@@ -256,7 +252,7 @@ class RandomZoom(_AffineAugmentation):
                                           open_low=True)
         self.width_range = None if width_factor is None else _factor_range(
             self.owner, "width_factor", width_factor, -1.0, 1.0, open_low=True)
-        self._finish_init()
+        self._build_if_declared()
 
     def matrices(self, images: torch.Tensor) -> torch.Tensor:
         n = len(images)
@@ -288,7 +284,7 @@ class RandomContrast(_ImageAugmentation):
         pair = factor if isinstance(factor, (list, tuple)) else (factor, factor)
         self.lower, self.upper = float(pair[0]), float(pair[1])
         self.value_range = _value_range(self.owner, value_range)
-        self._finish_init()
+        self._build_if_declared()
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         contrast = self.uniform(len(images), 1.0 - self.lower, 1.0 + self.upper, images.device)
@@ -315,7 +311,7 @@ class RandomBrightness(_ImageAugmentation):
         self.factor = list(factor) if isinstance(factor, (list, tuple)) else factor
         self.lower, self.upper = _factor_range(self.owner, "factor", factor, -1.0, 1.0)
         self.value_range = _value_range(self.owner, value_range)
-        self._finish_init()
+        self._build_if_declared()
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         low, high = self.value_range
@@ -346,7 +342,7 @@ class RandomCrop(_ImageAugmentation):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{self.owner}: `{name}` must be a positive int, got {value!r}")
         self.height, self.width = height, width
-        self._finish_init()
+        self._build_if_declared()
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         in_height, in_width = images.shape[1:3]

@@ -21,8 +21,9 @@ import torch.nn.functional as F
 
 from cnnlab import constraints, initializers, regularizers, shapes
 from cnnlab.layers import conv_utils as cu
-from cnnlab.layers.base import format_shape, register
+from cnnlab.layers._messages import format_shape
 from cnnlab.layers.conv import KernelConv, kernel_layout, make_weight
+from cnnlab.layers.registry import register
 
 TRANSPOSE_OPS = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 
@@ -65,8 +66,7 @@ class ConvTranspose(KernelConv):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.layout = kernel_layout(self.rank)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def build(self, input_shape: tuple) -> None:
         channels = self.input_channels(input_shape)

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab import shapes
-from cnnlab.layers.base import format_shape
+from cnnlab.layers._messages import format_shape
 
 DATA_FORMATS = ("channels_last", "channels_first")
 DIMS_HINTS = {1: "(steps, channels)", 2: "(H, W, C)", 3: "(D, H, W, C)"}

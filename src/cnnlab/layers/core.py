@@ -9,16 +9,11 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab import activations, constraints, initializers, regularizers
-from cnnlab.layers.base import (
-    SAME_LAYOUT,
-    KerasTensor,
-    Layer,
-    Node,
-    get_argument,
-    permuted_layout,
-    register,
-    unique_name,
-)
+from cnnlab.layers._messages import get_argument
+from cnnlab.layers.base import Layer
+from cnnlab.layers.keras_tensor import KerasTensor, Node
+from cnnlab.layers.registry import register, unique_name
+from cnnlab.layers.weight_layout import SAME_LAYOUT, permuted_layout
 
 
 @register()
@@ -110,8 +105,7 @@ class Dense(Layer):
         self.bias_constraint = constraints.get(bias_constraint)
         self.layout = permuted_layout((1, 0))
         self._activity_penalty: torch.Tensor | None = None
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def fixed_axes(self) -> Sequence[int]:
         return (-1,)
@@ -191,8 +185,7 @@ class Activation(Layer):
         super().__init__(**kwargs)
         self.activation = get_argument(self.owner, "activation", activations.get,
                                        activation)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         return self.activation(inputs)
@@ -215,8 +208,7 @@ class Rescaling(Layer):
                  **kwargs: Any):
         super().__init__(**kwargs)
         self.scale, self.offset = self._factor("scale", scale), self._factor("offset", offset)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def _factor(self, argument: str, value: Any) -> float | list[float]:
         """A number, or a non-empty list of numbers (one per channel)."""

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnlab.layers.base import Layer, register
+from cnnlab.layers.base import Layer
 from cnnlab.layers.conv_utils import normalize_data_format
+from cnnlab.layers.registry import register
 
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 TORCH_MEAN, TORCH_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -80,8 +81,7 @@ class ImageNetPreprocessing(Layer):
         super().__init__(**kwargs)
         self.mode = mode
         self.data_format = check_arguments(self.owner, mode, data_format)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def build(self, input_shape: Any) -> None:
         channel_axis(self.owner, tuple(input_shape), self.data_format)

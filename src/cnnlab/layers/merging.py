@@ -20,7 +20,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnlab.layers.base import Layer, format_shape, register
+from cnnlab.layers._messages import format_shape
+from cnnlab.layers.base import Layer
+from cnnlab.layers.registry import register
 
 
 def _is_shape_list(input_shape: Any) -> bool:

@@ -7,8 +7,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnlab.layers.base import Layer, register
+from cnnlab.layers.base import Layer
 from cnnlab.layers.conv_utils import normalize_data_format
+from cnnlab.layers.registry import register
 
 # Keras name -> torch mode with TensorFlow 2's half-pixel-centre sampling, antialias off:
 # bilinear samples at (i + 0.5)·in/out − 0.5 (torch: align_corners=False); nearest takes
@@ -74,8 +75,7 @@ class Resizing(Layer):
         self.height, self.width = height, width
         self.interpolation = interpolation
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def build(self, input_shape: tuple) -> None:
         if len(input_shape) > 4:

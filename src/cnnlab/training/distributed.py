@@ -38,7 +38,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from cnnlab.layers.base import map_structure
+from cnnlab.layers.nest import map_structure
 from cnnlab.training.callbacks import (
     Callback,
     CSVLogger,
