@@ -30,9 +30,16 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from cnnlab.data.affine import affine_matrices, flip_where, warp
+from cnnlab.layers._images import (
+    aspect_crop,
+    check_image_shape,
+    check_size,
+    on_image_batch,
+    resize,
+    resized_shape,
+)
 from cnnlab.layers.conv_utils import normalize_data_format
 from cnnlab.layers.registry import register
 from cnnlab.layers.regularization import SeededLayer
@@ -88,24 +95,23 @@ class _ImageAugmentation(SeededLayer):
         self.data_format = normalize_data_format(data_format, self.owner)
 
     def build(self, input_shape: tuple) -> None:
-        if len(input_shape) > 4:
-            raise ValueError(f"{self.owner}: expected images (N, H, W, C) or one image "
-                             f"(H, W, C), got input shape {input_shape}")
+        check_image_shape(self.owner, input_shape)
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
-        images = inputs if inputs.is_floating_point() else inputs.float()
-        batch = images if images.ndim == 4 else images.unsqueeze(0)
-        if self.data_format == "channels_first":
-            batch = batch.movedim(1, -1)
-        out = self.augment(batch) if training else self.infer(batch)
-        if self.data_format == "channels_first":
-            out = out.movedim(-1, 1)
-        return out if images.ndim == 4 else out[0]
+        def transform(batch: torch.Tensor) -> torch.Tensor:
+            if self.data_format == "channels_first":
+                batch = batch.movedim(1, -1)
+            out = self.augment(batch) if training else self.infer(batch)
+            return out.movedim(-1, 1) if self.data_format == "channels_first" else out
+
+        return on_image_batch(inputs, transform)
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
+        """The random transformation of a float channels-last batch (training)."""
         raise NotImplementedError
 
     def infer(self, images: torch.Tensor) -> torch.Tensor:
+        """The inference transformation of a float channels-last batch: the identity."""
         return images
 
     def uniform(self, n: int, low: float, high: float, device: torch.device) -> torch.Tensor:
@@ -338,9 +344,7 @@ class RandomCrop(_ImageAugmentation):
 
     def __init__(self, height: int, width: int, seed: int | None = None, **kwargs: Any):
         super().__init__(seed=seed, **kwargs)
-        for name, value in (("height", height), ("width", width)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{self.owner}: `{name}` must be a positive int, got {value!r}")
+        check_size(self.owner, height, width)
         self.height, self.width = height, width
         self._build_if_declared()
 
@@ -354,21 +358,16 @@ class RandomCrop(_ImageAugmentation):
         return images[:, top:top + self.height, left:left + self.width]
 
     def infer(self, images: torch.Tensor) -> torch.Tensor:
-        in_height, in_width = images.shape[1:3]
-        crop_h = max(min(in_height, int(in_width * self.height / self.width)), 1)
-        crop_w = max(min(in_width, int(in_height * self.width / self.height)), 1)
-        top, left = (in_height - crop_h) // 2, (in_width - crop_w) // 2
+        top, left, crop_h, crop_w = aspect_crop(images.shape[1], images.shape[2], self.height,
+                                                self.width)
         window = images[:, top:top + crop_h, left:left + crop_w]
         if (crop_h, crop_w) == (self.height, self.width):
             return window
-        resized = F.interpolate(window.permute(0, 3, 1, 2), size=(self.height, self.width),
-                                mode="bilinear", align_corners=False, antialias=False)
+        resized = resize(window.permute(0, 3, 1, 2), (self.height, self.width), "bilinear")
         return resized.permute(0, 2, 3, 1)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
-        if self.data_format == "channels_first":
-            return (*input_shape[:-2], self.height, self.width)
-        return (*input_shape[:-3], self.height, self.width, input_shape[-1])
+        return resized_shape(input_shape, self.height, self.width, self.data_format)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "height": self.height, "width": self.width}
