@@ -96,7 +96,8 @@ class ELU(Layer):
         alpha: number, the saturation value for very negative inputs is ``−alpha``
             (default 1.0).
 
-    Input/output shape: any, unchanged.
+    Input/output shape: any, unchanged. Example: ``ELU()`` maps ``[-1, 0, 2]`` to
+    ``[-0.632, 0, 2]`` (``exp(−1) − 1 = −0.632``).
     """
 
     def __init__(self, alpha: float = 1.0, **kwargs: Any):
@@ -200,6 +201,9 @@ class PReLU(Layer):
 
     Input shape: ``(N, ...)``, sizes known on the non-shared axes. Output shape: the same.
     Weight ``alpha`` has the same layout in Keras and PyTorch.
+
+    Example: ``PReLU(shared_axes=[1, 2])`` after ``Conv2D(32, 3)`` learns 32 slopes, one per
+    channel.
     """
 
     min_ndim = 2

@@ -130,6 +130,10 @@ class RandomFlip(_ImageAugmentation):
     Args: mode ``'horizontal'`` (left-right), ``'vertical'`` (top-bottom) or
     ``'horizontal_and_vertical'`` (default; the two flips are drawn independently, as in
     tf.keras; Keras 3 ties them together), seed, data_format.
+
+    Input/output shape: ``(N, H, W, C)`` or one image ``(H, W, C)``, unchanged (float).
+    Example: ``RandomFlip("horizontal")`` mirrors about half the images of each batch in
+    ``fit``; ``predict`` sees them unchanged.
     """
 
     def __init__(self, mode: str = "horizontal_and_vertical", seed: int | None = None,
@@ -187,6 +191,9 @@ class RandomRotation(_AffineAugmentation):
     Args: factor — a fraction of a full turn ``2π``: ``f`` gives ``[-f, f]``, ``(lower, upper)``
     that range; positive angles turn counter-clockwise (``factor=(0.25, 0.25)`` equals
     ``np.rot90``). fill_mode='reflect', interpolation='bilinear', seed, fill_value=0.0.
+
+    Input/output shape: ``(N, H, W, C)`` or one image ``(H, W, C)``, unchanged (float).
+    Example: ``RandomRotation(0.1)`` turns each image by an angle in ``[-36°, 36°]``.
     """
 
     def __init__(self, factor: float | Sequence[float], fill_mode: str = "reflect",
@@ -212,6 +219,10 @@ class RandomTranslation(_AffineAugmentation):
     Args: height_factor, width_factor — fractions of the side in ``[-1, 1]``: ``f`` gives
     ``[-f, f]``, ``(lower, upper)`` that range (negative = up / left). fill_mode='reflect',
     interpolation='bilinear', seed, fill_value=0.0.
+
+    Input/output shape: ``(N, H, W, C)`` or one image ``(H, W, C)``, unchanged (float).
+    Example: ``RandomTranslation(0.1, 0.2)`` shifts 32x32 images by up to 3.2 pixels up or
+    down and 6.4 left or right.
     """
 
     def __init__(self, height_factor: float | Sequence[float],
@@ -245,6 +256,10 @@ class RandomZoom(_AffineAugmentation):
     values zoom in (``-0.5`` shows the central half enlarged 2x), positive zoom out.
     width_factor — the same for the width; ``None`` (default) reuses the height draw, keeping
     the aspect ratio. fill_mode='reflect', interpolation='bilinear', seed, fill_value=0.0.
+
+    Input/output shape: ``(N, H, W, C)`` or one image ``(H, W, C)``, unchanged (float).
+    Example: ``RandomZoom(0.2)`` shows between 0.8 and 1.2 times each image's height and
+    width (zooming in or out), keeping its aspect ratio.
     """
 
     def __init__(self, height_factor: float | Sequence[float],
@@ -280,6 +295,10 @@ class RandomContrast(_ImageAugmentation):
     Args: factor — in ``[0, 1]``; ``f`` gives ``c`` in ``[1 - f, 1 + f]`` (Keras 3.x up to at
     least 3.15 draws from ``[1, 1 + f]`` for a single number, against its documentation),
     ``(lower, upper)`` gives ``[1 - lower, 1 + upper]``. value_range=(0, 255), seed.
+
+    Input/output shape: ``(N, H, W, C)`` or one image ``(H, W, C)``, unchanged (float).
+    Example: ``RandomContrast(0.2)`` scales each image's deviations from its channel means
+    by a factor drawn from ``[0.8, 1.2]``.
     """
 
     def __init__(self, factor: float | Sequence[float], value_range: Sequence[float] = (0, 255),
@@ -309,6 +328,10 @@ class RandomBrightness(_ImageAugmentation):
 
     Args: factor — in ``[-1, 1]``; ``f`` gives ``[-f, f]``, a pair that range (-1 makes the
     image black, 1 white). value_range=(0, 255) — the range of the input values, seed.
+
+    Input/output shape: ``(N, H, W, C)`` or one image ``(H, W, C)``, unchanged (float).
+    Example: ``RandomBrightness(0.1)`` adds a value drawn from ``[-25.5, 25.5]`` to every
+    pixel of an image in ``[0, 255]``.
     """
 
     def __init__(self, factor: float | Sequence[float], value_range: Sequence[float] = (0, 255),
@@ -339,7 +362,10 @@ class RandomCrop(_ImageAugmentation):
     behaviour (Keras 3.x up to at least 3.15 returns the input unchanged at inference).
 
     Args: height, width (positive ints), seed, data_format.
-    Output shape: ``(N, height, width, C)``.
+    Input shape: ``(N, H, W, C)`` or one image ``(H, W, C)``.
+    Output shape: ``(N, height, width, C)`` (or ``(height, width, C)``), float.
+
+    Example: ``RandomCrop(24, 24)`` on ``(None, 32, 32, 3)`` gives ``(None, 24, 24, 3)``.
     """
 
     def __init__(self, height: int, width: int, seed: int | None = None, **kwargs: Any):

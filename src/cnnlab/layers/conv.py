@@ -307,7 +307,11 @@ class Conv(KernelConv):
 
 @register("Convolution1D")
 class Conv1D(Conv):
-    """1-D convolution over ``(N, steps, channels)``; ``padding='causal'`` pads on the left."""
+    """1-D convolution over ``(N, steps, channels)``; ``padding='causal'`` pads on the left.
+
+    Example: ``Conv1D(16, 5)`` on ``(None, 100, 8)`` gives ``(None, 96, 16)`` with
+    ``(8·5 + 1)·16 = 656`` parameters.
+    """
 
     rank = 1
 
@@ -325,6 +329,10 @@ class Conv2D(Conv):
 
 @register("Convolution3D")
 class Conv3D(Conv):
-    """3-D convolution over ``(N, D, H, W, C)``."""
+    """3-D convolution over ``(N, D, H, W, C)``.
+
+    Example: ``Conv3D(8, 3)`` on ``(None, 16, 32, 32, 1)`` gives ``(None, 14, 30, 30, 8)``
+    with ``(1·3·3·3 + 1)·8 = 224`` parameters.
+    """
 
     rank = 3

@@ -140,7 +140,11 @@ class ConvTranspose(KernelConv):
 
 @register("Convolution1DTranspose")
 class Conv1DTranspose(ConvTranspose):
-    """1-D transposed convolution over ``(N, steps, channels)``."""
+    """1-D transposed convolution over ``(N, steps, channels)``.
+
+    Example: ``Conv1DTranspose(4, 3, strides=2, padding='same')`` maps ``(None, 10, 8)`` to
+    ``(None, 20, 4)``.
+    """
 
     rank = 1
 
@@ -158,6 +162,10 @@ class Conv2DTranspose(ConvTranspose):
 
 @register("Convolution3DTranspose")
 class Conv3DTranspose(ConvTranspose):
-    """3-D transposed convolution over ``(N, D, H, W, C)``."""
+    """3-D transposed convolution over ``(N, D, H, W, C)``.
+
+    Example: ``Conv3DTranspose(4, 2, strides=2)`` maps ``(None, 4, 8, 8, 16)`` to
+    ``(None, 8, 16, 16, 4)``.
+    """
 
     rank = 3

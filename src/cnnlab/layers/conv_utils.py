@@ -56,6 +56,7 @@ def shown_shape(channels_first_shape: tuple, data_format: str) -> str:
 
 
 def channel_axis(data_format: str) -> int:
+    """The channel axis of a Keras shape or tensor: ``-1`` (channels_last) or ``1``."""
     return -1 if data_format == "channels_last" else 1
 
 

@@ -91,6 +91,9 @@ class Cropping2D(Cropping):
 
 @register()
 class Cropping3D(Cropping):
-    """Cropping of volumes ``(N, D, H, W, C)``; ``cropping`` default 1 on every side."""
+    """Cropping of volumes ``(N, D, H, W, C)``; ``cropping`` default 1 on every side.
+
+    Example: ``Cropping3D(1)`` on ``(None, 10, 10, 10, 2)`` gives ``(None, 8, 8, 8, 2)``.
+    """
 
     rank = 3

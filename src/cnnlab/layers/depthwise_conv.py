@@ -43,6 +43,11 @@ class DepthwiseConv2D(BaseConv):
     dilation_rate=1, activation=None, use_bias=True, depthwise_initializer='glorot_uniform',
     bias_initializer='zeros', depthwise_regularizer=None, bias_regularizer=None,
     activity_regularizer=None. Keras weight: ``depthwise_kernel`` ``(kh, kw, D, m)``.
+
+    Input shape: ``(N, H, W, D)``. Output shape: ``(N, Oh, Ow, D·m)``, sizes as for ``Conv2D``.
+
+    Example: ``DepthwiseConv2D(3, depth_multiplier=2)`` on ``(None, 32, 32, 16)`` gives
+    ``(None, 30, 30, 32)`` with ``(3·3·2 + 2)·16 = 320`` parameters.
     """
 
     def __init__(self, kernel_size: int | Sequence[int], strides: Any = 1,

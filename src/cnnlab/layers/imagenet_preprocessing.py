@@ -75,6 +75,8 @@ class ImageNetPreprocessing(Layer):
     Input ``(batch, H, W, 3)`` pixels in [0, 255] (``data_format='channels_first'``:
     ``(batch, 3, H, W)``); output the same shape, float. No weights. cnnlab-only: Keras has
     no such layer (it records ``preprocess_input``'s operations in the graph).
+
+    Example: ``ImageNetPreprocessing('tf')`` maps pixels ``[0, 255]`` to ``[-1, 1]``.
     """
 
     def __init__(self, mode: str = "caffe", data_format: str | None = None, **kwargs: Any):

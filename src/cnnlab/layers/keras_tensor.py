@@ -111,9 +111,10 @@ class KerasTensor:
 class Node:
     """One call of a layer on symbolic inputs: ``outputs = layer(inputs, **kwargs)``.
 
-    ``layer`` is the :class:`~cnnlab.layers.base.Layer` called (which module owns the
-    nodes); ``inputs`` the symbolic inputs as given (``input_tensors`` their leaves);
-    ``outputs`` the output ``KerasTensor``\\ s and ``output_structure`` what the call returned.
+    ``layer`` is the :class:`~cnnlab.layers.base.Layer` called (typed ``Any`` here: that
+    module sits above this one); ``inputs`` the symbolic inputs as given (``input_tensors``
+    their leaves); ``outputs`` the output ``KerasTensor``\\ s and ``output_structure`` what
+    the call returned (one tensor or a list).
     """
 
     def __init__(self, layer: Any, inputs: Any, kwargs: dict):

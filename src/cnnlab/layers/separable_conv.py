@@ -31,6 +31,11 @@ class SeparableConv2D(BaseConv):
     ``depthwise_initializer``, ``pointwise_initializer`` (both ``'glorot_uniform'``) and their
     regularizers. Keras weights: ``depthwise_kernel`` ``(kh, kw, D, m)``, ``pointwise_kernel``
     ``(1, 1, D·m, M)``, ``bias`` ``(M,)``.
+
+    Input shape: ``(N, H, W, D)``. Output shape: ``(N, Oh, Ow, M)``, sizes as for ``Conv2D``.
+
+    Example: ``SeparableConv2D(64, 3)`` on ``(None, 32, 32, 32)`` gives ``(None, 30, 30, 64)``
+    with ``3·3·32 + 32·64 + 64 = 2400`` parameters (``Conv2D(64, 3)``: 18496).
     """
 
     def __init__(self, filters: int, kernel_size: int | Sequence[int], strides: Any = 1,

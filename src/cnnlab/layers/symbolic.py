@@ -43,6 +43,10 @@ class SymbolicOp(Layer):
     Args:
         function: ``function(*tensors) -> tensor``.
         description: shown as the layer's name stem (``tf.math.reduce_mean``-like).
+
+    Input: one tensor or a list (the function's arguments, in order). Output: the function's
+    result, its shape found by probing (module docstring). Example: ``model.output[:, 386]``
+    on a ``(None, 1000)`` output records a ``SymbolicOp`` whose output has shape ``(None,)``.
     """
 
     min_ndim = 0  # scalars (a mean over everything) are valid operands

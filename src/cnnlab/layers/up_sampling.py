@@ -111,6 +111,9 @@ class UpSampling2D(UpSampling):
 
 @register()
 class UpSampling3D(UpSampling):
-    """Upsamples volumes ``(N, D, H, W, C)`` by repetition; ``size=(2, 2, 2)``."""
+    """Upsamples volumes ``(N, D, H, W, C)`` by repetition; ``size=(2, 2, 2)``.
+
+    Example: ``UpSampling3D(2)`` on ``(None, 4, 8, 8, 16)`` gives ``(None, 8, 16, 16, 16)``.
+    """
 
     rank = 3

@@ -70,6 +70,9 @@ class ZeroPadding2D(ZeroPadding):
 @register()
 class ZeroPadding3D(ZeroPadding):
     """Zero padding of volumes ``(N, D, H, W, C)``; ``padding`` default 1 on every side:
-    int, 3 ints or 3 ``(before, after)`` pairs."""
+    int, 3 ints or 3 ``(before, after)`` pairs.
+
+    Example: ``ZeroPadding3D(1)`` on ``(None, 8, 8, 8, 3)`` gives ``(None, 10, 10, 10, 3)``.
+    """
 
     rank = 3
