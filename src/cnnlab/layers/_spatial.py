@@ -63,9 +63,8 @@ class SpatialLayer(Layer):
         super().__init__(**kwargs)
         self.data_format = cu.normalize_data_format(data_format, self.owner)
         self.input_ndim = self.rank + 2
-        self.dims_hint = cu.DIMS_HINTS[self.rank] if self.data_format == "channels_last" else ""
-        first = 1 if self.data_format == "channels_last" else 2
-        self.spatial_axes = tuple(range(first, first + self.rank))
+        self.dims_hint = cu.dims_hint(self.rank, self.data_format)
+        self.spatial_axes = cu.spatial_axes(self.rank, self.data_format)
 
     def map_spatial(self, input_shape: tuple, fn: Callable[[int, int], int]) -> tuple:
         """``input_shape`` with each known spatial size ``s`` of axis ``i`` replaced by

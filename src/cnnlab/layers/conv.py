@@ -78,7 +78,7 @@ class BaseConv(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.input_ndim = n + 2
-        self.dims_hint = cu.DIMS_HINTS[n] if self.data_format == "channels_last" else ""
+        self.dims_hint = cu.dims_hint(n, self.data_format)
         self._pad_cache: dict[tuple, tuple] = {}
         self._activity_penalty: torch.Tensor | None = None
 

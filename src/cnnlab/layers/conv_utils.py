@@ -55,6 +55,19 @@ def shown_shape(channels_first_shape: tuple, data_format: str) -> str:
     return format_shape(api_shape((None, *channels_first_shape[1:]), data_format))
 
 
+def dims_hint(rank: int, data_format: str) -> str:
+    """How a rank error spells the per-sample dimensions of ``rank``-D data:
+    ``"(H, W, C)"`` for channels-last images; nothing for channels-first."""
+    return DIMS_HINTS[rank] if data_format == "channels_last" else ""
+
+
+def spatial_axes(rank: int, data_format: str) -> tuple[int, ...]:
+    """The tensor axes of the spatial sizes: ``(1, 2)`` for channels-last 2-D data,
+    ``(2, 3)`` for channels-first."""
+    first = 1 if data_format == "channels_last" else 2
+    return tuple(range(first, first + rank))
+
+
 def channel_axis(data_format: str) -> int:
     """The channel axis of a Keras shape or tensor: ``-1`` (channels_last) or ``1``."""
     return -1 if data_format == "channels_last" else 1

@@ -25,7 +25,6 @@ from cnnlab.layers.registry import register
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 TORCH_MEAN, TORCH_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 MODES = ("caffe", "tf", "torch")
-DATA_FORMATS = ("channels_last", "channels_first")
 
 
 def check_arguments(owner: str, mode: str, data_format: str | None) -> str:

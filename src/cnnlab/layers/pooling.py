@@ -52,7 +52,7 @@ class Pooling(Layer):
         self.padding = shapes.normalize_padding(padding, owner)
         self.data_format = cu.normalize_data_format(data_format, owner)
         self.input_ndim = n + 2
-        self.dims_hint = cu.DIMS_HINTS[n] if self.data_format == "channels_last" else ""
+        self.dims_hint = cu.dims_hint(n, self.data_format)
         self._pad_cache: dict[tuple, tuple] = {}
         self._divisor_cache: dict[tuple, torch.Tensor] = {}  # AveragePooling's 'same' divisors
         self._build_if_declared()
@@ -278,9 +278,8 @@ class GlobalPooling(Layer):
         self.data_format = cu.normalize_data_format(data_format, self.owner)
         self.keepdims = bool(keepdims)
         self.input_ndim = self.rank + 2
-        self.dims_hint = cu.DIMS_HINTS[self.rank] if self.data_format == "channels_last" else ""
-        first = 1 if self.data_format == "channels_last" else 2
-        self._spatial_dims = tuple(range(first, first + self.rank))
+        self.dims_hint = cu.dims_hint(self.rank, self.data_format)
+        self._spatial_dims = cu.spatial_axes(self.rank, self.data_format)
         self._build_if_declared()
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:

@@ -150,7 +150,7 @@ class SpatialDropout(SeededLayer):
         self.rate = check_rate(rate, self.owner)
         self.data_format = cu.normalize_data_format(data_format, self.owner)
         self.input_ndim = self.rank + 2
-        self.dims_hint = cu.DIMS_HINTS[self.rank] if self.data_format == "channels_last" else ""
+        self.dims_hint = cu.dims_hint(self.rank, self.data_format)
         self._build_if_declared()
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
