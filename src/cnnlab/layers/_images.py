@@ -12,6 +12,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from cnnlab.layers._messages import check_positive_int
+
 # Keras name -> torch mode with TensorFlow 2's half-pixel-centre sampling, antialias off:
 # bilinear samples at (i + 0.5)·in/out − 0.5 (torch: align_corners=False); nearest takes
 # floor((i + 0.5)·in/out) (torch: 'nearest-exact'; torch's plain 'nearest' floors i·in/out).
@@ -20,9 +22,8 @@ RESIZE_MODES = {"bilinear": "bilinear", "nearest": "nearest-exact"}
 
 def check_size(owner: str, height: int, width: int) -> None:
     """``height`` and ``width`` must be positive ints (a target image size)."""
-    for name, value in (("height", height), ("width", width)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{owner}: `{name}` must be a positive int, got {value!r}")
+    check_positive_int(owner, "height", height)
+    check_positive_int(owner, "width", width)
 
 
 def check_image_shape(owner: str, input_shape: tuple) -> None:

@@ -44,6 +44,12 @@ def declared_shape(owner: str, argument: str, given: Any, batch_size: Any = None
     return tuple(None if d is None else int(d) for d in shape)
 
 
+def check_positive_int(owner: str, argument: str, value: Any) -> None:
+    """``value`` must be an int ``> 0`` (not a bool): else ``ValueError`` naming ``argument``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{owner}: `{argument}` must be a positive int, got {value!r}")
+
+
 def get_argument(owner: str, argument: str, getter: Callable[[Any], Any], identifier: Any) -> Any:
     """``getter(identifier)`` (e.g. ``activations.get('relu')``), its errors prefixed with the
     layer and the argument: ``Dense 'dense': `activation`: Unknown activation 'relux' ...``."""

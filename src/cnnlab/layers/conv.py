@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from cnnlab import activations, constraints, initializers, regularizers, shapes
 from cnnlab.layers import conv_utils as cu
-from cnnlab.layers._messages import format_shape, get_argument
+from cnnlab.layers._messages import check_positive_int, format_shape, get_argument
 from cnnlab.layers.base import Layer
 from cnnlab.layers.registry import register
 from cnnlab.layers.weight_layout import SAME_LAYOUT, WeightLayout, permuted_layout
@@ -251,8 +251,7 @@ class Conv(KernelConv):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, bias_initializer, bias_regularizer, activity_regularizer,
                          allowed_paddings=allowed, **kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
-            raise ValueError(f"{self.owner}: `filters` must be a positive int, got {filters!r}")
+        check_positive_int(self.owner, "filters", filters)
         if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0 \
                 or filters % groups:
             raise ValueError(f"{self.owner}: `groups` must be a positive int dividing "

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from cnnlab import constraints, initializers, regularizers, shapes
 from cnnlab.layers import conv_utils as cu
-from cnnlab.layers._messages import format_shape
+from cnnlab.layers._messages import check_positive_int, format_shape
 from cnnlab.layers.conv import KernelConv, kernel_layout, make_weight
 from cnnlab.layers.registry import register
 
@@ -50,8 +50,7 @@ class ConvTranspose(KernelConv):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, bias_initializer, bias_regularizer, activity_regularizer,
                          **kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
-            raise ValueError(f"{self.owner}: `filters` must be a positive int, got {filters!r}")
+        check_positive_int(self.owner, "filters", filters)
         self.filters = filters
         self.output_padding = None if output_padding is None else shapes.normalize_tuple(
             output_padding, self.rank, "output_padding", allow_zero=True, owner=self.owner)

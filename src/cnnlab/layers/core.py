@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab import activations, constraints, initializers, regularizers
-from cnnlab.layers._messages import get_argument
+from cnnlab.layers._messages import check_positive_int, get_argument
 from cnnlab.layers.base import Layer
 from cnnlab.layers.keras_tensor import KerasTensor, Node
 from cnnlab.layers.registry import register, unique_name
@@ -102,8 +102,7 @@ class Dense(Layer):
         bias_regularizer = kwargs.pop("b_regularizer", bias_regularizer)
         use_bias = kwargs.pop("bias", use_bias)
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-            raise ValueError(f"{self.owner}: `units` must be a positive int, got {units!r}")
+        check_positive_int(self.owner, "units", units)
         self.units = units
         self.activation = get_argument(self.owner, "activation", activations.get,
                                        activation)

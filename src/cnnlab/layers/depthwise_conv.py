@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from cnnlab import constraints, initializers, regularizers
 from cnnlab.layers import conv_utils as cu
+from cnnlab.layers._messages import check_positive_int
 from cnnlab.layers.conv import BaseConv, make_weight
 from cnnlab.layers.registry import register
 from cnnlab.layers.weight_layout import SAME_LAYOUT, WeightLayout
@@ -60,10 +61,7 @@ class DepthwiseConv2D(BaseConv):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, bias_initializer, bias_regularizer, activity_regularizer,
                          **kwargs)
-        if isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, int) \
-                or depth_multiplier <= 0:
-            raise ValueError(f"{self.owner}: `depth_multiplier` must be a positive int, got "
-                             f"{depth_multiplier!r}")
+        check_positive_int(self.owner, "depth_multiplier", depth_multiplier)
         self.depth_multiplier = depth_multiplier
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from cnnlab.layers import conv_utils as cu
-from cnnlab.layers._messages import format_shape
+from cnnlab.layers._messages import check_positive_int, format_shape
 from cnnlab.layers.base import Layer
 from cnnlab.layers.registry import register
 
@@ -183,8 +183,7 @@ class RepeatVector(Layer):
 
     def __init__(self, n: int, **kwargs: Any):
         super().__init__(**kwargs)
-        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
-            raise ValueError(f"{self.owner}: `n` must be a positive int, got {n!r}")
+        check_positive_int(self.owner, "n", n)
         self.n = n
         self._build_if_declared()
 

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from cnnlab import constraints, initializers, regularizers
 from cnnlab.layers import conv_utils as cu
+from cnnlab.layers._messages import check_positive_int
 from cnnlab.layers.conv import BaseConv, kernel_layout, make_weight
 from cnnlab.layers.depthwise_conv import depthwise_layout
 from cnnlab.layers.registry import register
@@ -50,9 +51,8 @@ class SeparableConv2D(BaseConv):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, bias_initializer, bias_regularizer, activity_regularizer,
                          **kwargs)
-        for arg, value in (("filters", filters), ("depth_multiplier", depth_multiplier)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{self.owner}: `{arg}` must be a positive int, got {value!r}")
+        check_positive_int(self.owner, "filters", filters)
+        check_positive_int(self.owner, "depth_multiplier", depth_multiplier)
         self.filters, self.depth_multiplier = filters, depth_multiplier
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
