@@ -5,7 +5,8 @@ models load by name without importing anything from the file.
 
 Modules, lowest first: ``nest``, ``registry``, ``weight_layout``, ``_messages`` (argument and
 shape messages) -> ``keras_tensor`` (KerasTensor, Node) -> ``base`` (Layer, with
-``_layer_weights``) -> the layers -> ``symbolic`` (operations on KerasTensors as graph nodes;
+``_layer_weights``) -> the layers (their shared helpers: ``conv_utils``, ``scale_shift``,
+``_spatial``, ``_images``) -> ``symbolic`` (operations on KerasTensors as graph nodes;
 imported here so that KerasTensor's operators always find it).
 """
 

@@ -16,7 +16,6 @@ starts in inference mode, as a Keras layer called outside ``fit`` does; the augm
 start in training mode (called directly, ``RandomFlip(...)(images)`` augments, as in Keras 3).
 """
 
-
 from __future__ import annotations
 
 import functools
@@ -39,9 +38,10 @@ from cnnlab.layers.registry import (
     unique_name,
 )
 
-# Besides Layer, the names other packages import from here: the shape messages (their
-# module is private) and, until those modules import them from their homes
-# (cnnlab.layers.keras_tensor, nest, registry), the names that lived here before.
+# Besides Layer, what other packages take from here: format_shape and channel_axis_hint
+# (their module is private); the registry as `base.registered_class`, `base._LAYER_REGISTRY`,
+# `base._NAME_COUNTS` (io/, dashboard/); and, until models/ imports them from their homes
+# (keras_tensor, nest, registry), KerasTensor, Node, flatten, map_structure, register.
 __all__ = ["KerasTensor", "Layer", "Node", "_LAYER_REGISTRY", "_NAME_COUNTS",
            "channel_axis_hint", "flatten", "format_shape", "map_structure", "register",
            "registered_class"]
