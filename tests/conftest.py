@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from cnnlab.layers.base import clear_session
+from cnnlab.layers.registry import clear_session
 
 
 @pytest.fixture(autouse=True)

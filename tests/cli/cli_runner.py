@@ -34,7 +34,7 @@ def run_cli(home: Path, *args: str, ok: bool = True, subprocess: bool = False,
 
 def _in_process(home: Path, args: list[str]) -> sp.CompletedProcess:
     from cnnlab import cli
-    from cnnlab.layers.base import clear_session
+    from cnnlab.layers.registry import clear_session
 
     clear_session()  # layer names start afresh, as in a new process
     out, err = io.StringIO(), io.StringIO()

@@ -9,8 +9,8 @@ import torch
 
 from cnnlab import regularizers
 from cnnlab.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
-from cnnlab.layers.base import registered_class
 from cnnlab.layers.core import Input
+from cnnlab.layers.registry import registered_class
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(scale=2.0, size=(4, 3, 5)).astype(np.float32)

@@ -20,7 +20,7 @@ from cnnlab.layers import (
     RandomTranslation,
     RandomZoom,
 )
-from cnnlab.layers.base import registered_class
+from cnnlab.layers.registry import registered_class
 
 
 def images(n: int = 4, height: int = 5, width: int = 5, channels: int = 2,

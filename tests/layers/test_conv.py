@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from cnnlab.layers.conv import Conv1D, Conv2D, Conv3D, DepthwiseConv2D, SeparableConv2D
+from cnnlab.layers.conv import Conv1D, Conv2D, Conv3D
 from cnnlab.layers.conv_transpose import Conv2DTranspose
 from cnnlab.layers.core import Input
+from cnnlab.layers.depthwise_conv import DepthwiseConv2D
+from cnnlab.layers.separable_conv import SeparableConv2D
 
 
 def tf_same_pads(size, k, s, d=1):

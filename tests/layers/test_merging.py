@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-from cnnlab.layers.base import registered_class
 from cnnlab.layers.core import Input
 from cnnlab.layers.merging import (
     Add,
@@ -27,6 +26,7 @@ from cnnlab.layers.merging import (
     multiply,
     subtract,
 )
+from cnnlab.layers.registry import registered_class
 
 RNG = np.random.default_rng(0)
 

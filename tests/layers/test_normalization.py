@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnlab.layers.base import KerasTensor
+from cnnlab.layers.keras_tensor import KerasTensor
 from cnnlab.layers.normalization import BatchNormalization
 
 EPS = 1e-3

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from cnnlab.layers import pooling as P
-from cnnlab.layers.base import KerasTensor, registered_class
+from cnnlab.layers.keras_tensor import KerasTensor
+from cnnlab.layers.registry import registered_class
 
 MAX = {1: P.MaxPooling1D, 2: P.MaxPooling2D, 3: P.MaxPooling3D}
 AVG = {1: P.AveragePooling1D, 2: P.AveragePooling2D, 3: P.AveragePooling3D}

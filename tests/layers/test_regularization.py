@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnnlab.layers.base import KerasTensor, registered_class
+from cnnlab.layers.keras_tensor import KerasTensor
+from cnnlab.layers.registry import registered_class
 from cnnlab.layers.regularization import (
     ActivityRegularization,
     Dropout,

@@ -8,23 +8,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnlab.layers.base import registered_class
 from cnnlab.layers.core import Input
-from cnnlab.layers.reshaping import (
-    Cropping1D,
-    Cropping2D,
-    Cropping3D,
-    Flatten,
-    Permute,
-    RepeatVector,
-    Reshape,
-    UpSampling1D,
-    UpSampling2D,
-    UpSampling3D,
-    ZeroPadding1D,
-    ZeroPadding2D,
-    ZeroPadding3D,
-)
+from cnnlab.layers.cropping import Cropping1D, Cropping2D, Cropping3D
+from cnnlab.layers.registry import registered_class
+from cnnlab.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from cnnlab.layers.up_sampling import UpSampling1D, UpSampling2D, UpSampling3D
+from cnnlab.layers.zero_padding import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 
 RNG = np.random.default_rng(0)
 

@@ -39,7 +39,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cnnlab import layers as L
-from cnnlab.layers.base import _LAYER_REGISTRY, format_shape
+from cnnlab.layers.base import format_shape
+from cnnlab.layers.registry import _LAYER_REGISTRY
 
 FUZZ, BAD = "fuzz cases / unclean", "bad inputs tried / clean errors"
 EXPECTATION = re.compile(r"must|expect|should|need|only|cannot|larger than|not supported|"

@@ -22,7 +22,7 @@ import torch
 import cnnlab
 from cnnlab import layers, optimizers, regularizers, utils
 from cnnlab.callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint
-from cnnlab.layers.base import clear_session
+from cnnlab.layers.registry import clear_session
 from cnnlab.training import distributed
 from cnnlab.training.data_adapter import ArrayData, StreamData
 from cnnlab.training.objectives import Objectives

@@ -30,7 +30,7 @@ from cnnlab.backend.tensor_math import (  # noqa: A004 - Keras's names shadow bu
     square,
     sum,
 )
-from cnnlab.layers.base import clear_session
+from cnnlab.layers.registry import clear_session
 from cnnlab.models.function import function, learning_phase
 from cnnlab.optimizers import LearningRateValue
 

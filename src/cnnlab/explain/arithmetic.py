@@ -28,9 +28,12 @@ from cnnlab.layers.base import Layer, format_shape
 from cnnlab.layers.conv import BaseConv
 from cnnlab.layers.conv_utils import spatial_shape
 from cnnlab.layers.core import InputLayer
+from cnnlab.layers.cropping import Cropping
 from cnnlab.layers.merging import Concatenate
 from cnnlab.layers.pooling import GlobalPooling, Pooling
-from cnnlab.layers.reshaping import Cropping, Flatten, UpSampling, ZeroPadding
+from cnnlab.layers.reshaping import Flatten
+from cnnlab.layers.up_sampling import UpSampling
+from cnnlab.layers.zero_padding import ZeroPadding
 from cnnlab.models.model import Model
 
 

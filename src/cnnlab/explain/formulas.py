@@ -12,12 +12,14 @@ from collections.abc import Callable, Sequence
 
 from cnnlab import shapes
 from cnnlab.layers.base import Layer
-from cnnlab.layers.conv import BaseConv, Conv, DepthwiseConv2D, SeparableConv2D
+from cnnlab.layers.conv import BaseConv, Conv
 from cnnlab.layers.conv_transpose import ConvTranspose
 from cnnlab.layers.conv_utils import spatial_shape
 from cnnlab.layers.core import Dense
+from cnnlab.layers.depthwise_conv import DepthwiseConv2D
 from cnnlab.layers.normalization import BatchNormalization
 from cnnlab.layers.pooling import Pooling
+from cnnlab.layers.separable_conv import SeparableConv2D
 
 AXIS_NAMES = {1: ("steps",), 2: ("H", "W"), 3: ("D", "H", "W")}
 PAD_SIDES = {"steps": ("left", "right"), "D": ("front", "back"), "H": ("top", "bottom"),

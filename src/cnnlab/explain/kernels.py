@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnlab.layers.conv import DepthwiseConv2D
+from cnnlab.layers.depthwise_conv import DepthwiseConv2D
 
 KERNELS: dict[str, np.ndarray] = {
     "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float32),

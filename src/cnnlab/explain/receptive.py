@@ -27,8 +27,10 @@ from cnnlab.layers.base import Layer
 from cnnlab.layers.conv import BaseConv
 from cnnlab.layers.conv_transpose import ConvTranspose
 from cnnlab.layers.core import InputLayer
+from cnnlab.layers.cropping import Cropping
 from cnnlab.layers.pooling import Pooling
-from cnnlab.layers.reshaping import Cropping, UpSampling, ZeroPadding
+from cnnlab.layers.up_sampling import UpSampling
+from cnnlab.layers.zero_padding import ZeroPadding
 from cnnlab.models.model import Model
 from cnnlab.models.sequential import Sequential
 

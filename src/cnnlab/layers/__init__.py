@@ -2,8 +2,16 @@
 
 Every public layer is registered by class name (and Keras's legacy aliases) so that saved
 models load by name without importing anything from the file.
+
+Modules, lowest first: ``nest``, ``registry``, ``weight_layout``, ``_messages`` (argument and
+shape messages) -> ``keras_tensor`` (KerasTensor, Node) -> ``base`` (Layer, with
+``_layer_weights``) -> the layers (their shared helpers: ``conv_utils``, ``scale_shift``,
+``_spatial``, ``_images``) -> ``symbolic`` (operations on KerasTensors as graph nodes;
+imported here so that KerasTensor's operators always find it).
 """
 
+# Imported for its effect: installs what KerasTensor's operators call (x[:, 0], a + b).
+from cnnlab.layers import symbolic  # noqa: F401
 from cnnlab.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from cnnlab.layers.augmentation import (
     RandomBrightness,
@@ -14,17 +22,14 @@ from cnnlab.layers.augmentation import (
     RandomTranslation,
     RandomZoom,
 )
-from cnnlab.layers.base import KerasTensor, Layer, clear_session
-from cnnlab.layers.conv import (
-    Conv1D,
-    Conv2D,
-    Conv3D,
-    DepthwiseConv2D,
-    SeparableConv2D,
-)
+from cnnlab.layers.base import Layer
+from cnnlab.layers.conv import Conv1D, Conv2D, Conv3D
 from cnnlab.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 from cnnlab.layers.core import Activation, Dense, Input, InputLayer, Lambda, Rescaling
+from cnnlab.layers.cropping import Cropping1D, Cropping2D, Cropping3D
+from cnnlab.layers.depthwise_conv import DepthwiseConv2D
 from cnnlab.layers.imagenet_preprocessing import ImageNetPreprocessing
+from cnnlab.layers.keras_tensor import KerasTensor
 from cnnlab.layers.layer_normalization import LayerNormalization
 from cnnlab.layers.merging import (
     Add,
@@ -59,6 +64,7 @@ from cnnlab.layers.pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
+from cnnlab.layers.registry import clear_session
 from cnnlab.layers.regularization import (
     ActivityRegularization,
     Dropout,
@@ -68,23 +74,12 @@ from cnnlab.layers.regularization import (
     SpatialDropout2D,
     SpatialDropout3D,
 )
-from cnnlab.layers.reshaping import (
-    Cropping1D,
-    Cropping2D,
-    Cropping3D,
-    Flatten,
-    Permute,
-    RepeatVector,
-    Reshape,
-    UpSampling1D,
-    UpSampling2D,
-    UpSampling3D,
-    ZeroPadding1D,
-    ZeroPadding2D,
-    ZeroPadding3D,
-)
+from cnnlab.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from cnnlab.layers.resizing import Resizing
+from cnnlab.layers.separable_conv import SeparableConv2D
 from cnnlab.layers.standardization import Normalization
+from cnnlab.layers.up_sampling import UpSampling1D, UpSampling2D, UpSampling3D
+from cnnlab.layers.zero_padding import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 
 # Keras's alternative and legacy class names.
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D

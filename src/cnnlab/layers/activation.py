@@ -15,7 +15,9 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab import activations, constraints, initializers, regularizers
-from cnnlab.layers.base import Layer, format_shape, register
+from cnnlab.layers._messages import format_shape
+from cnnlab.layers.base import Layer
+from cnnlab.layers.registry import register
 
 
 def _number(owner: str, name: str, value: Any, minimum: float | None = 0.0) -> float:
@@ -50,8 +52,7 @@ class ReLU(Layer):
                                                                  max_value)
         self.negative_slope = _number(self.owner, "negative_slope", negative_slope)
         self.threshold = _number(self.owner, "threshold", threshold)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         return activations.relu(inputs, negative_slope=self.negative_slope,
@@ -78,8 +79,7 @@ class LeakyReLU(Layer):
         negative_slope = kwargs.pop("alpha", negative_slope)
         super().__init__(**kwargs)
         self.negative_slope = _number(self.owner, "negative_slope", negative_slope)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         return F.leaky_relu(inputs, self.negative_slope)
@@ -96,14 +96,14 @@ class ELU(Layer):
         alpha: number, the saturation value for very negative inputs is ``−alpha``
             (default 1.0).
 
-    Input/output shape: any, unchanged.
+    Input/output shape: any, unchanged. Example: ``ELU()`` maps ``[-1, 0, 2]`` to
+    ``[-0.632, 0, 2]`` (``exp(−1) − 1 = −0.632``).
     """
 
     def __init__(self, alpha: float = 1.0, **kwargs: Any):
         super().__init__(**kwargs)
         self.alpha = _number(self.owner, "alpha", alpha, minimum=None)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         return activations.elu(inputs, self.alpha)
@@ -134,8 +134,7 @@ class Softmax(Layer):
             raise ValueError(f"{self.owner}: `axis` must be an int or a tuple of ints, got "
                              f"{axis!r}")
         self.axis = axis if isinstance(axis, int) else axes
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def build(self, input_shape: tuple) -> None:
         rank = len(input_shape)
@@ -175,8 +174,7 @@ class ThresholdedReLU(Layer):
     def __init__(self, theta: float = 1.0, **kwargs: Any):
         super().__init__(**kwargs)
         self.theta = _number(self.owner, "theta", theta)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         return F.threshold(inputs, self.theta, 0.0)
@@ -203,6 +201,9 @@ class PReLU(Layer):
 
     Input shape: ``(N, ...)``, sizes known on the non-shared axes. Output shape: the same.
     Weight ``alpha`` has the same layout in Keras and PyTorch.
+
+    Example: ``PReLU(shared_axes=[1, 2])`` after ``Conv2D(32, 3)`` learns 32 slopes, one per
+    channel.
     """
 
     min_ndim = 2
@@ -221,8 +222,7 @@ class PReLU(Layer):
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
         self.alpha_constraint = constraints.get(alpha_constraint)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def fixed_axes(self) -> Sequence[int]:
         shared = set(self.shared_axes or ())

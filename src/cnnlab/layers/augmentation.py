@@ -30,11 +30,18 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from cnnlab.data.affine import affine_matrices, flip_where, warp
-from cnnlab.layers.base import register
+from cnnlab.layers._images import (
+    aspect_crop,
+    check_image_shape,
+    check_size,
+    on_image_batch,
+    resize,
+    resized_shape,
+)
 from cnnlab.layers.conv_utils import normalize_data_format
+from cnnlab.layers.registry import register
 from cnnlab.layers.regularization import SeededLayer
 
 __all__ = ["RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
@@ -87,29 +94,24 @@ class _ImageAugmentation(SeededLayer):
         self.train(True)  # called directly it augments, as Keras 3's default training=True
         self.data_format = normalize_data_format(data_format, self.owner)
 
-    def _finish_init(self) -> None:
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
-
     def build(self, input_shape: tuple) -> None:
-        if len(input_shape) > 4:
-            raise ValueError(f"{self.owner}: expected images (N, H, W, C) or one image "
-                             f"(H, W, C), got input shape {input_shape}")
+        check_image_shape(self.owner, input_shape)
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
-        images = inputs if inputs.is_floating_point() else inputs.float()
-        batch = images if images.ndim == 4 else images.unsqueeze(0)
-        if self.data_format == "channels_first":
-            batch = batch.movedim(1, -1)
-        out = self.augment(batch) if training else self.infer(batch)
-        if self.data_format == "channels_first":
-            out = out.movedim(-1, 1)
-        return out if images.ndim == 4 else out[0]
+        def transform(batch: torch.Tensor) -> torch.Tensor:
+            if self.data_format == "channels_first":
+                batch = batch.movedim(1, -1)
+            out = self.augment(batch) if training else self.infer(batch)
+            return out.movedim(-1, 1) if self.data_format == "channels_first" else out
+
+        return on_image_batch(inputs, transform)
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
+        """The random transformation of a float channels-last batch (training)."""
         raise NotImplementedError
 
     def infer(self, images: torch.Tensor) -> torch.Tensor:
+        """The inference transformation of a float channels-last batch: the identity."""
         return images
 
     def uniform(self, n: int, low: float, high: float, device: torch.device) -> torch.Tensor:
@@ -128,6 +130,10 @@ class RandomFlip(_ImageAugmentation):
     Args: mode ``'horizontal'`` (left-right), ``'vertical'`` (top-bottom) or
     ``'horizontal_and_vertical'`` (default; the two flips are drawn independently, as in
     tf.keras; Keras 3 ties them together), seed, data_format.
+
+    Input/output shape: ``(N, H, W, C)`` or one image ``(H, W, C)``, unchanged (float).
+    Example: ``RandomFlip("horizontal")`` mirrors about half the images of each batch in
+    ``fit``; ``predict`` sees them unchanged.
     """
 
     def __init__(self, mode: str = "horizontal_and_vertical", seed: int | None = None,
@@ -136,7 +142,7 @@ class RandomFlip(_ImageAugmentation):
         if mode not in _FLIP_MODES:
             raise ValueError(f"{self.owner}: `mode` must be one of {_FLIP_MODES}, got {mode!r}")
         self.mode = mode
-        self._finish_init()
+        self._build_if_declared()
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         for direction, axis in (("horizontal", 2), ("vertical", 1)):
@@ -185,6 +191,9 @@ class RandomRotation(_AffineAugmentation):
     Args: factor — a fraction of a full turn ``2π``: ``f`` gives ``[-f, f]``, ``(lower, upper)``
     that range; positive angles turn counter-clockwise (``factor=(0.25, 0.25)`` equals
     ``np.rot90``). fill_mode='reflect', interpolation='bilinear', seed, fill_value=0.0.
+
+    Input/output shape: ``(N, H, W, C)`` or one image ``(H, W, C)``, unchanged (float).
+    Example: ``RandomRotation(0.1)`` turns each image by an angle in ``[-36°, 36°]``.
     """
 
     def __init__(self, factor: float | Sequence[float], fill_mode: str = "reflect",
@@ -193,7 +202,7 @@ class RandomRotation(_AffineAugmentation):
         super().__init__(fill_mode, interpolation, seed, fill_value, **kwargs)
         self.factor = list(factor) if isinstance(factor, (list, tuple)) else factor
         self.lower, self.upper = _factor_range(self.owner, "factor", factor, -1.0, 1.0)
-        self._finish_init()
+        self._build_if_declared()
 
     def matrices(self, images: torch.Tensor) -> torch.Tensor:
         turns = self.uniform(len(images), self.lower, self.upper, images.device)
@@ -210,6 +219,10 @@ class RandomTranslation(_AffineAugmentation):
     Args: height_factor, width_factor — fractions of the side in ``[-1, 1]``: ``f`` gives
     ``[-f, f]``, ``(lower, upper)`` that range (negative = up / left). fill_mode='reflect',
     interpolation='bilinear', seed, fill_value=0.0.
+
+    Input/output shape: ``(N, H, W, C)`` or one image ``(H, W, C)``, unchanged (float).
+    Example: ``RandomTranslation(0.1, 0.2)`` shifts 32x32 images by up to 3.2 pixels up or
+    down and 6.4 left or right.
     """
 
     def __init__(self, height_factor: float | Sequence[float],
@@ -221,7 +234,7 @@ class RandomTranslation(_AffineAugmentation):
             list(f) if isinstance(f, (list, tuple)) else f for f in (height_factor, width_factor))
         self.height_range = _factor_range(self.owner, "height_factor", height_factor, -1.0, 1.0)
         self.width_range = _factor_range(self.owner, "width_factor", width_factor, -1.0, 1.0)
-        self._finish_init()
+        self._build_if_declared()
 
     def matrices(self, images: torch.Tensor) -> torch.Tensor:
         n, height, width = images.shape[:3]
@@ -243,6 +256,10 @@ class RandomZoom(_AffineAugmentation):
     values zoom in (``-0.5`` shows the central half enlarged 2x), positive zoom out.
     width_factor — the same for the width; ``None`` (default) reuses the height draw, keeping
     the aspect ratio. fill_mode='reflect', interpolation='bilinear', seed, fill_value=0.0.
+
+    Input/output shape: ``(N, H, W, C)`` or one image ``(H, W, C)``, unchanged (float).
+    Example: ``RandomZoom(0.2)`` shows between 0.8 and 1.2 times each image's height and
+    width (zooming in or out), keeping its aspect ratio.
     """
 
     def __init__(self, height_factor: float | Sequence[float],
@@ -256,7 +273,7 @@ class RandomZoom(_AffineAugmentation):
                                           open_low=True)
         self.width_range = None if width_factor is None else _factor_range(
             self.owner, "width_factor", width_factor, -1.0, 1.0, open_low=True)
-        self._finish_init()
+        self._build_if_declared()
 
     def matrices(self, images: torch.Tensor) -> torch.Tensor:
         n = len(images)
@@ -278,6 +295,10 @@ class RandomContrast(_ImageAugmentation):
     Args: factor — in ``[0, 1]``; ``f`` gives ``c`` in ``[1 - f, 1 + f]`` (Keras 3.x up to at
     least 3.15 draws from ``[1, 1 + f]`` for a single number, against its documentation),
     ``(lower, upper)`` gives ``[1 - lower, 1 + upper]``. value_range=(0, 255), seed.
+
+    Input/output shape: ``(N, H, W, C)`` or one image ``(H, W, C)``, unchanged (float).
+    Example: ``RandomContrast(0.2)`` scales each image's deviations from its channel means
+    by a factor drawn from ``[0.8, 1.2]``.
     """
 
     def __init__(self, factor: float | Sequence[float], value_range: Sequence[float] = (0, 255),
@@ -288,7 +309,7 @@ class RandomContrast(_ImageAugmentation):
         pair = factor if isinstance(factor, (list, tuple)) else (factor, factor)
         self.lower, self.upper = float(pair[0]), float(pair[1])
         self.value_range = _value_range(self.owner, value_range)
-        self._finish_init()
+        self._build_if_declared()
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         contrast = self.uniform(len(images), 1.0 - self.lower, 1.0 + self.upper, images.device)
@@ -307,6 +328,10 @@ class RandomBrightness(_ImageAugmentation):
 
     Args: factor — in ``[-1, 1]``; ``f`` gives ``[-f, f]``, a pair that range (-1 makes the
     image black, 1 white). value_range=(0, 255) — the range of the input values, seed.
+
+    Input/output shape: ``(N, H, W, C)`` or one image ``(H, W, C)``, unchanged (float).
+    Example: ``RandomBrightness(0.1)`` adds a value drawn from ``[-25.5, 25.5]`` to every
+    pixel of an image in ``[0, 255]``.
     """
 
     def __init__(self, factor: float | Sequence[float], value_range: Sequence[float] = (0, 255),
@@ -315,7 +340,7 @@ class RandomBrightness(_ImageAugmentation):
         self.factor = list(factor) if isinstance(factor, (list, tuple)) else factor
         self.lower, self.upper = _factor_range(self.owner, "factor", factor, -1.0, 1.0)
         self.value_range = _value_range(self.owner, value_range)
-        self._finish_init()
+        self._build_if_declared()
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         low, high = self.value_range
@@ -337,16 +362,17 @@ class RandomCrop(_ImageAugmentation):
     behaviour (Keras 3.x up to at least 3.15 returns the input unchanged at inference).
 
     Args: height, width (positive ints), seed, data_format.
-    Output shape: ``(N, height, width, C)``.
+    Input shape: ``(N, H, W, C)`` or one image ``(H, W, C)``.
+    Output shape: ``(N, height, width, C)`` (or ``(height, width, C)``), float.
+
+    Example: ``RandomCrop(24, 24)`` on ``(None, 32, 32, 3)`` gives ``(None, 24, 24, 3)``.
     """
 
     def __init__(self, height: int, width: int, seed: int | None = None, **kwargs: Any):
         super().__init__(seed=seed, **kwargs)
-        for name, value in (("height", height), ("width", width)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{self.owner}: `{name}` must be a positive int, got {value!r}")
+        check_size(self.owner, height, width)
         self.height, self.width = height, width
-        self._finish_init()
+        self._build_if_declared()
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         in_height, in_width = images.shape[1:3]
@@ -358,21 +384,16 @@ class RandomCrop(_ImageAugmentation):
         return images[:, top:top + self.height, left:left + self.width]
 
     def infer(self, images: torch.Tensor) -> torch.Tensor:
-        in_height, in_width = images.shape[1:3]
-        crop_h = max(min(in_height, int(in_width * self.height / self.width)), 1)
-        crop_w = max(min(in_width, int(in_height * self.width / self.height)), 1)
-        top, left = (in_height - crop_h) // 2, (in_width - crop_w) // 2
+        top, left, crop_h, crop_w = aspect_crop(images.shape[1], images.shape[2], self.height,
+                                                self.width)
         window = images[:, top:top + crop_h, left:left + crop_w]
         if (crop_h, crop_w) == (self.height, self.width):
             return window
-        resized = F.interpolate(window.permute(0, 3, 1, 2), size=(self.height, self.width),
-                                mode="bilinear", align_corners=False, antialias=False)
+        resized = resize(window.permute(0, 3, 1, 2), (self.height, self.width), "bilinear")
         return resized.permute(0, 2, 3, 1)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
-        if self.data_format == "channels_first":
-            return (*input_shape[:-2], self.height, self.width)
-        return (*input_shape[:-3], self.height, self.width, input_shape[-1])
+        return resized_shape(input_shape, self.height, self.width, self.data_format)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "height": self.height, "width": self.width}

@@ -19,234 +19,32 @@ start in training mode (called directly, ``RandomFlip(...)(images)`` augments, a
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-Shape = tuple  # a Keras shape: batch first, None for unknown sizes
+from cnnlab.layers._layer_weights import LayerWeights
+from cnnlab.layers._messages import Shape, channel_axis_hint, declared_shape, format_shape
+from cnnlab.layers.keras_tensor import KerasTensor, Node, is_symbolic, keras_shape
+from cnnlab.layers.nest import flatten, map_structure
+from cnnlab.layers.registry import (
+    _LAYER_REGISTRY,
+    _NAME_COUNTS,
+    register,
+    registered_class,
+    snake_case,
+    unique_name,
+)
 
-_LAYER_REGISTRY: dict[str, type] = {}
-_NAME_COUNTS: dict[str, int] = {}
-
-
-def register(*aliases: str) -> Callable[[type], type]:
-    """Class decorator: make a layer loadable by class name (and legacy aliases) from JSON."""
-
-    def decorate(cls: type) -> type:
-        for name in (cls.__name__, *aliases):
-            _LAYER_REGISTRY[name] = cls
-        return cls
-
-    return decorate
-
-
-def registered_class(class_name: str) -> type:
-    """The layer class registered under ``class_name``; never imports anything."""
-    try:
-        return _LAYER_REGISTRY[class_name]
-    except KeyError:
-        raise ValueError(
-            f"unknown layer class {class_name!r}; known layers: "
-            f"{', '.join(sorted(_LAYER_REGISTRY))}"
-        ) from None
-
-
-def clear_session() -> None:
-    """Reset automatic layer names (``conv2d``, ``conv2d_1``, ...), as Keras's does."""
-    _NAME_COUNTS.clear()
-
-
-def snake_case(name: str) -> str:
-    """``MaxPooling2D`` -> ``max_pooling2d``, ``Conv2D`` -> ``conv2d`` (Keras's naming)."""
-    name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def unique_name(base: str, one_based: bool = False) -> str:
-    """``base``, ``base_1``, ``base_2``, ... per session (``base_1``, ``base_2`` if one-based,
-    as Keras 2 names inputs ``input_1``)."""
-    count = _NAME_COUNTS.get(base, 0)
-    _NAME_COUNTS[base] = count + 1
-    if one_based:
-        return f"{base}_{count + 1}"
-    return base if count == 0 else f"{base}_{count}"
-
-
-def _is_size(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def declared_shape(owner: str, argument: str, given: Any, batch_size: Any = None,
-                   with_batch: bool = False) -> Shape:
-    """The batch shape declared by ``input_shape=`` (per sample, an int for one axis),
-    ``input_dim=`` or ``batch_input_shape=`` (``with_batch``), checked: every size a positive
-    int or ``None`` (unknown), the batch size a non-negative int or ``None``."""
-    expected = "a tuple of positive ints or None (unknown sizes)"
-    if _is_size(given):
-        sizes: tuple = (given,)
-    else:
-        try:
-            sizes = tuple(given)
-        except TypeError:
-            raise TypeError(f"{owner}: `{argument}` must be {expected}, got {given!r}") from None
-    shape = sizes if with_batch else (batch_size, *sizes)
-    if not all(d is None or (_is_size(d) and d > 0) for d in shape[1:]) or not shape:
-        raise ValueError(f"{owner}: `{argument}` must be {expected}, got {given!r}")
-    if not (shape[0] is None or (_is_size(shape[0]) and shape[0] >= 0)):
-        what = argument if with_batch else "batch_size"
-        raise ValueError(f"{owner}: the batch size in `{what}` must be a non-negative int or "
-                         f"None, got {shape[0]!r}")
-    return tuple(None if d is None else int(d) for d in shape)
-
-
-def get_argument(owner: str, argument: str, getter: Callable[[Any], Any], identifier: Any) -> Any:
-    """``getter(identifier)`` (e.g. ``activations.get('relu')``), its errors prefixed with the
-    layer and the argument: ``Dense 'dense': `activation`: Unknown activation 'relux' ...``."""
-    try:
-        return getter(identifier)
-    except (ValueError, TypeError) as err:
-        raise type(err)(f"{owner}: `{argument}`: {err}") from None
-
-
-def format_shape(shape: Sequence) -> str:
-    """``(None, 28, 28)`` with ``None`` spelled as Keras prints it."""
-    inner = ", ".join("None" if d is None else str(int(d)) for d in shape)
-    return f"({inner},)" if len(shape) == 1 else f"({inner})"
-
-
-def channel_axis_hint(expected: Sequence, given: Sequence) -> str:
-    """A hint when ``given`` (batch first) is ``expected`` without its last, channel, axis:
-    grayscale images loaded as ``(N, 28, 28)`` for a model that takes ``(N, 28, 28, 1)``."""
-    if len(given) != len(expected) - 1 or expected[-1] not in (1, None):
-        return ""
-    if not all(e is None or g is None or e == g
-               for e, g in zip(expected[1:-1], given[1:], strict=True)):
-        return ""
-    return ("; the data has no channel axis: add one with `x[..., None]` (or "
-            "`x.reshape(-1, *x.shape[1:], 1)`)")
-
-
-@dataclass(frozen=True)
-class WeightLayout:
-    """How a weight stored in PyTorch layout maps to Keras layout and back."""
-
-    to_keras: Callable[[torch.Tensor], torch.Tensor]
-    from_keras: Callable[[torch.Tensor], torch.Tensor]
-
-
-SAME_LAYOUT = WeightLayout(lambda t: t, lambda t: t)
-
-
-def permuted_layout(perm: Sequence[int]) -> WeightLayout:
-    """Layout whose Keras form is ``torch_weight.permute(perm)``."""
-    inverse = tuple(int(i) for i in np.argsort(perm))
-    return WeightLayout(lambda t: t.permute(*perm), lambda t: t.permute(*inverse))
-
-
-class KerasTensor:
-    """A symbolic tensor of the functional API: a Keras shape and the node that made it."""
-
-    def __init__(self, shape: Shape, node: Node | None = None, index: int = 0,
-                 dtype: str = "float32", name: str | None = None):
-        self.shape = tuple(shape)
-        self.node = node
-        self.index = index
-        self.dtype = dtype
-        self.name = name
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def __repr__(self) -> str:
-        origin = f", from {self.node.layer.name!r}" if self.node else ""
-        return f"<KerasTensor shape={format_shape(self.shape)}{origin}>"
-
-    # Operations record graph nodes (layers/symbolic.py), as Keras 2's TFOpLambda layers do:
-    # ``model.output[:, 386]``, ``loss / 2``, ``grads / (K.sqrt(...) + 1e-5)``.
-    def _op(self, description: str, function: Callable, *operands: Any) -> Any:
-        from cnnlab.layers.symbolic import apply
-
-        return apply(function, *operands, description=description)
-
-    def __getitem__(self, key: Any) -> Any:
-        return self._op("getitem", lambda t: t[key], self)
-
-    def __iter__(self) -> Any:
-        raise TypeError(f"a symbolic tensor cannot be iterated over ({self!r}); index it "
-                        f"(x[0]) or run it with a model first")
-
-    def __neg__(self) -> Any:
-        return self._op("negative", lambda a: -a, self)
-
-    def __add__(self, other: Any) -> Any:
-        return self._op("add", lambda a, b: a + b, self, other)
-
-    def __radd__(self, other: Any) -> Any:
-        return self._op("add", lambda a, b: a + b, other, self)
-
-    def __sub__(self, other: Any) -> Any:
-        return self._op("subtract", lambda a, b: a - b, self, other)
-
-    def __rsub__(self, other: Any) -> Any:
-        return self._op("subtract", lambda a, b: a - b, other, self)
-
-    def __mul__(self, other: Any) -> Any:
-        return self._op("multiply", lambda a, b: a * b, self, other)
-
-    def __rmul__(self, other: Any) -> Any:
-        return self._op("multiply", lambda a, b: a * b, other, self)
-
-    def __truediv__(self, other: Any) -> Any:
-        return self._op("divide", lambda a, b: a / b, self, other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return self._op("divide", lambda a, b: a / b, other, self)
-
-    def __pow__(self, other: Any) -> Any:
-        return self._op("pow", lambda a, b: a ** b, self, other)
-
-
-class Node:
-    """One call of a layer on symbolic inputs: ``outputs = layer(inputs, **kwargs)``."""
-
-    def __init__(self, layer: Layer, inputs: Any, kwargs: dict):
-        self.layer = layer
-        self.inputs = inputs
-        self.input_tensors = flatten(inputs)
-        self.kwargs = kwargs
-        self.outputs: list[KerasTensor] = []
-        self.output_structure: Any = None  # what the call returned: one tensor or a list
-
-    def call_kwargs(self, training: bool) -> dict:
-        """The keyword arguments to run this node with: those given at the symbolic call,
-        where an explicit ``training=True|False`` wins over the model's mode (Keras: a base
-        called as ``base(x, training=False)`` stays in inference mode during ``fit``)."""
-        if self.kwargs.get("training") is not None:
-            return self.kwargs
-        return {**self.kwargs, "training": training}
-
-
-def flatten(structure: Any) -> list:
-    """Leaves of nested lists/tuples (a single leaf becomes a one-element list)."""
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in flatten(item)]
-    return [structure]
-
-
-def map_structure(fn: Callable, structure: Any) -> Any:
-    """Apply ``fn`` to the leaves of nested lists/tuples, keeping the nesting."""
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(map_structure(fn, item) for item in structure)
-    return fn(structure)
-
-
-def is_symbolic(structure: Any) -> bool:
-    return any(isinstance(leaf, KerasTensor) for leaf in flatten(structure))
+# Besides Layer, what other packages take from here: format_shape and channel_axis_hint
+# (their module is private); the registry as `base.registered_class`, `base._LAYER_REGISTRY`,
+# `base._NAME_COUNTS` (io/, dashboard/); and, until models/ imports them from their homes
+# (keras_tensor, nest, registry), KerasTensor, Node, flatten, map_structure, register.
+__all__ = ["KerasTensor", "Layer", "Node", "_LAYER_REGISTRY", "_NAME_COUNTS",
+           "channel_axis_hint", "flatten", "format_shape", "map_structure", "register",
+           "registered_class"]
 
 
 def _array_as_tensor(leaf: Any) -> Any:
@@ -255,12 +53,6 @@ def _array_as_tensor(leaf: Any) -> Any:
         return leaf
     tensor = torch.from_numpy(np.ascontiguousarray(leaf))
     return tensor.float() if tensor.is_floating_point() else tensor
-
-
-def _shape_of(leaf: Any) -> Shape:
-    if isinstance(leaf, KerasTensor):
-        return leaf.shape
-    return (None, *tuple(leaf.shape[1:]))
 
 
 def _marking_built(build: Callable) -> Callable:
@@ -286,7 +78,7 @@ def _marking_built(build: Callable) -> Callable:
     return marking
 
 
-class Layer(torch.nn.Module):
+class Layer(LayerWeights, torch.nn.Module):
     """Base class of every cnnlab layer and model.
 
     Args:
@@ -297,7 +89,21 @@ class Layer(torch.nn.Module):
         batch_input_shape / batch_size / input_dim: Keras-2 spellings of the same.
 
     Subclasses set ``input_ndim`` (rank incl. batch, or ``None``), ``min_ndim`` and
-    ``dims_hint`` (``"(H, W, C)"``), and implement ``build``, ``call``, ``compute_output_shape``.
+    ``dims_hint`` (``"(H, W, C)"``), and implement ``build``, ``call``, ``compute_output_shape``;
+    a subclass's ``__init__`` ends with ``self._build_if_declared()``. The weight API
+    (``get_weights``, ``trainable_weights``, constraints, ...) comes from
+    :class:`~cnnlab.layers._layer_weights.LayerWeights`.
+
+    Example::
+
+        class Scale(Layer):                       # y = x · s, one learned s per channel
+            def build(self, input_shape):
+                self.s = torch.nn.Parameter(torch.ones(input_shape[-1]))
+
+            def call(self, inputs, training=False):
+                return inputs * self.s
+
+        Scale()(torch.ones(2, 4)).shape            # (2, 4); 4 weights
     """
 
     input_ndim: int | None = None
@@ -343,12 +149,15 @@ class Layer(torch.nn.Module):
         """Create weights for ``input_shape`` (Keras shape, batch first). Default: none."""
 
     def call(self, inputs: Any, training: bool = False) -> Any:
+        """Compute the outputs for a batch (channels-last tensors, batch first)."""
         raise NotImplementedError(f"{type(self).__name__} must implement call()")
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        """The output's Keras shape for ``input_shape``, without data. Default: the same."""
         return input_shape
 
     def get_config(self) -> dict:
+        """The constructor arguments as JSON data (``cls.from_config(config)`` rebuilds)."""
         config: dict[str, Any] = {"name": self.name, "trainable": self.trainable}
         if self.batch_input_shape is not None:
             config["batch_input_shape"] = list(self.batch_input_shape)
@@ -356,7 +165,14 @@ class Layer(torch.nn.Module):
 
     @classmethod
     def from_config(cls, config: dict) -> Layer:
+        """A new layer from ``get_config()``'s output: ``cls(**config)``."""
         return cls(**config)
+
+    def _build_if_declared(self) -> None:
+        """Build now when the input shape was declared (``input_shape=`` and its Keras-2
+        spellings); subclasses call it at the end of ``__init__``."""
+        if self.batch_input_shape is not None:
+            self.ensure_built(self.batch_input_shape)
 
     # ----------------------------------------------------------------- calling
     @property
@@ -422,7 +238,7 @@ class Layer(torch.nn.Module):
             else:
                 kwargs["inputs"] = inputs
         if not self.built:
-            self.ensure_built(map_structure(_shape_of, inputs))
+            self.ensure_built(map_structure(keras_shape, inputs))
         elif torch.is_tensor(inputs):
             self._check_batch(inputs)
         return super().__call__(*args, **kwargs)
@@ -464,6 +280,7 @@ class Layer(torch.nn.Module):
     passes_unset_training = False
 
     def forward(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        """``call`` with ``training`` resolved: unset means the layer's own mode flag."""
         if training is None and not self.passes_unset_training:
             training = self.training
         return self.call(inputs, training=training, **kwargs)
@@ -527,6 +344,7 @@ class Layer(torch.nn.Module):
     # ----------------------------------------------------------------- shapes
     @property
     def input_shape(self) -> Any:
+        """The Keras input shape the layer was built for (or declared with)."""
         if self.input_shape_built is None:
             if self.batch_input_shape is not None:
                 return self.batch_input_shape
@@ -535,102 +353,10 @@ class Layer(torch.nn.Module):
 
     @property
     def output_shape(self) -> Any:
+        """The Keras output shape for the input shape the layer was built for."""
         if self.output_shape_built is None:
             raise AttributeError(f"{self.owner} has not been built yet: it has no output shape")
         return self.output_shape_built
-
-    # ----------------------------------------------------------------- weights
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        for child in self.children():
-            if isinstance(child, Layer):
-                child.trainable = value
-        for param in self.parameters(recurse=False):
-            param.requires_grad_(self._trainable)
-
-    def keras_weights(self) -> list[tuple[str, torch.Tensor, WeightLayout]]:
-        """``(keras_name, tensor, layout)`` in Keras's order (creation order by default)."""
-        return [(name, p, SAME_LAYOUT) for name, p in self.named_parameters(recurse=False)]
-
-    def _all_keras_weights(self) -> list[tuple[str, torch.Tensor, WeightLayout]]:
-        own = self.keras_weights()
-        for child in self.children():
-            if isinstance(child, Layer):
-                own = own + child._all_keras_weights()
-        return own
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Weights as NumPy arrays in Keras layout (a conv kernel is ``(kh, kw, in, out)``)."""
-        return [layout.to_keras(t.detach()).cpu().numpy().copy()
-                for _, t, layout in self._all_keras_weights()]
-
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        """Load arrays in Keras layout, checking count and shapes first."""
-        targets = self._all_keras_weights()
-        expected = [tuple(layout.to_keras(t).shape) for _, t, layout in targets]
-        given = [tuple(np.shape(w)) for w in weights]
-        if expected != given:
-            raise ValueError(
-                f"{self.owner}: set_weights expected {len(expected)} arrays with shapes "
-                f"{expected}, got {len(given)} with shapes {given}"
-            )
-        with torch.no_grad():
-            for (_, t, layout), w in zip(targets, weights, strict=True):
-                src = torch.as_tensor(np.asarray(w), dtype=t.dtype)
-                t.copy_(layout.from_keras(src))
-
-    @property
-    def weights(self) -> list[torch.Tensor]:
-        """All weight tensors (PyTorch layout; use ``get_weights`` for Keras layout)."""
-        return [t for _, t, _ in self._all_keras_weights()]
-
-    @property
-    def trainable_weights(self) -> list[torch.Tensor]:
-        return [t for t in self.weights if isinstance(t, torch.nn.Parameter) and t.requires_grad]
-
-    @property
-    def non_trainable_weights(self) -> list[torch.Tensor]:
-        trainable = {id(t) for t in self.trainable_weights}
-        return [t for t in self.weights if id(t) not in trainable]
-
-    def count_params(self) -> int:
-        """Number of weights, trainable or not (as Keras's ``count_params``)."""
-        if not self.built:
-            raise ValueError(
-                f"{self.owner}: cannot count parameters before the layer is built; give "
-                f"`input_shape=` or call it on data first"
-            )
-        return sum(t.numel() for t in self.weights)
-
-    def weight_constraints(self) -> dict[str, Any]:
-        """Keras weight name -> constraint (``{'kernel': MaxNorm(3)}``); default none."""
-        return {}
-
-    @property
-    def has_constraints(self) -> bool:
-        return any(c is not None for c in self.weight_constraints().values())
-
-    @torch.no_grad()
-    def apply_constraints(self) -> None:
-        """Project each constrained weight, in Keras layout, after an optimizer step."""
-        constraints = self.weight_constraints()
-        for name, tensor, layout in self.keras_weights():
-            constraint = constraints.get(name)
-            if constraint is not None:
-                tensor.copy_(layout.from_keras(constraint(layout.to_keras(tensor))))
-
-    def regularization_losses(self) -> list[torch.Tensor]:
-        """Penalties of this layer's weight regularizers (added to the training loss)."""
-        return []
-
-    @property
-    def losses(self) -> list[torch.Tensor]:
-        return self.regularization_losses()
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"

@@ -1,13 +1,18 @@
-"""Convolution layers: ``Conv1D/2D/3D``, ``DepthwiseConv2D``, ``SeparableConv2D``.
+"""Convolution layers ``Conv1D/2D/3D`` and the machinery every convolution shares.
 
 Output size per spatial axis (``shapes.conv_output_length``): ``'valid'`` gives
 ``floor((I − F') / S) + 1``, ``'same'`` gives ``ceil(I / S)`` with TensorFlow's padding (odd
-pixel at the bottom/right). Parameters: ``(D·Fh·Fw + 1)·M``.
+pixel at the bottom/right), with ``F' = D·(F − 1) + 1`` the dilated kernel size.
+Parameters: ``(D·Fh·Fw + 1)·M``.
+
+:class:`BaseConv` (argument checks, padding, data format, activation) and :class:`KernelConv`
+(one ``kernel`` and a ``bias``) are also the bases of the transposed
+(:mod:`~cnnlab.layers.conv_transpose`), depthwise (:mod:`~cnnlab.layers.depthwise_conv`) and
+separable (:mod:`~cnnlab.layers.separable_conv`) convolutions.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -17,15 +22,10 @@ import torch.nn.functional as F
 
 from cnnlab import activations, constraints, initializers, regularizers, shapes
 from cnnlab.layers import conv_utils as cu
-from cnnlab.layers.base import (
-    SAME_LAYOUT,
-    Layer,
-    WeightLayout,
-    format_shape,
-    get_argument,
-    permuted_layout,
-    register,
-)
+from cnnlab.layers._messages import check_positive_int, format_shape, get_argument
+from cnnlab.layers.base import Layer
+from cnnlab.layers.registry import register
+from cnnlab.layers.weight_layout import SAME_LAYOUT, WeightLayout, permuted_layout
 
 CONV_OPS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
@@ -78,7 +78,7 @@ class BaseConv(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.input_ndim = n + 2
-        self.dims_hint = cu.DIMS_HINTS[n] if self.data_format == "channels_last" else ""
+        self.dims_hint = cu.dims_hint(n, self.data_format)
         self._pad_cache: dict[tuple, tuple] = {}
         self._activity_penalty: torch.Tensor | None = None
 
@@ -251,8 +251,7 @@ class Conv(KernelConv):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, bias_initializer, bias_regularizer, activity_regularizer,
                          allowed_paddings=allowed, **kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
-            raise ValueError(f"{self.owner}: `filters` must be a positive int, got {filters!r}")
+        check_positive_int(self.owner, "filters", filters)
         if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0 \
                 or filters % groups:
             raise ValueError(f"{self.owner}: `groups` must be a positive int dividing "
@@ -263,8 +262,7 @@ class Conv(KernelConv):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.layout = kernel_layout(self.rank)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def build(self, input_shape: tuple) -> None:
         channels = self.input_channels(input_shape)
@@ -308,7 +306,11 @@ class Conv(KernelConv):
 
 @register("Convolution1D")
 class Conv1D(Conv):
-    """1-D convolution over ``(N, steps, channels)``; ``padding='causal'`` pads on the left."""
+    """1-D convolution over ``(N, steps, channels)``; ``padding='causal'`` pads on the left.
+
+    Example: ``Conv1D(16, 5)`` on ``(None, 100, 8)`` gives ``(None, 96, 16)`` with
+    ``(8·5 + 1)·16 = 656`` parameters.
+    """
 
     rank = 1
 
@@ -326,191 +328,10 @@ class Conv2D(Conv):
 
 @register("Convolution3D")
 class Conv3D(Conv):
-    """3-D convolution over ``(N, D, H, W, C)``."""
+    """3-D convolution over ``(N, D, H, W, C)``.
+
+    Example: ``Conv3D(8, 3)`` on ``(None, 16, 32, 32, 1)`` gives ``(None, 14, 30, 30, 8)``
+    with ``(1·3·3·3 + 1)·8 = 224`` parameters.
+    """
 
     rank = 3
-
-
-def _depthwise_layout(multiplier: int) -> WeightLayout:
-    """PyTorch ``(C·m, 1, kh, kw)`` <-> Keras ``(kh, kw, C, m)`` (output channel ``c·m + j``)."""
-    return WeightLayout(
-        lambda t: t.reshape(-1, multiplier, *t.shape[2:]).permute(2, 3, 0, 1),
-        lambda k: k.permute(2, 3, 0, 1).reshape(-1, 1, *k.shape[:2]),
-    )
-
-
-@register()
-class DepthwiseConv2D(BaseConv):
-    """Depthwise 2-D convolution: each of the D input channels gets its own m filters.
-
-    Output has ``D·m`` channels (``m = depth_multiplier``); channel ``c·m + j`` is input
-    channel ``c`` convolved with filter ``j``. Parameters: ``(Fh·Fw·m + m)·D`` with bias.
-
-    Args: kernel_size, strides=1, padding='valid', depth_multiplier=1, data_format=None,
-    dilation_rate=1, activation=None, use_bias=True, depthwise_initializer='glorot_uniform',
-    bias_initializer='zeros', depthwise_regularizer=None, bias_regularizer=None,
-    activity_regularizer=None. Keras weight: ``depthwise_kernel`` ``(kh, kw, D, m)``.
-    """
-
-    def __init__(self, kernel_size: int | Sequence[int], strides: Any = 1,
-                 padding: str = "valid", depth_multiplier: int = 1,
-                 data_format: str | None = None, dilation_rate: Any = 1, activation: Any = None,
-                 use_bias: bool = True, depthwise_initializer: Any = "glorot_uniform",
-                 bias_initializer: Any = "zeros", depthwise_regularizer: Any = None,
-                 bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 depthwise_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any):
-        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
-                         use_bias, bias_initializer, bias_regularizer, activity_regularizer,
-                         **kwargs)
-        if isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, int) \
-                or depth_multiplier <= 0:
-            raise ValueError(f"{self.owner}: `depth_multiplier` must be a positive int, got "
-                             f"{depth_multiplier!r}")
-        self.depth_multiplier = depth_multiplier
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.layout = _depthwise_layout(depth_multiplier)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
-
-    def build(self, input_shape: tuple) -> None:
-        channels = self.input_channels(input_shape)
-        self.output_spatial(input_shape)
-        keras_shape = (*self.kernel_size, channels, self.depth_multiplier)
-        self.depthwise_kernel = make_weight(self.depthwise_initializer, keras_shape, self.layout)
-        out = channels * self.depth_multiplier
-        self.bias = torch.nn.Parameter(self.bias_initializer((out,))) if self.use_bias else None
-        self.trainable = self.trainable
-
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
-        channels = self.input_channels(input_shape) * self.depth_multiplier
-        return cu.with_spatial(input_shape, self.output_spatial(input_shape), channels,
-                               self.data_format)
-
-    def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
-        x = self.channels_first_input(inputs)
-        symmetric, extra = self.conv_padding(x)
-        y = F.conv2d(cu.pad_extra(x, extra), self.depthwise_kernel, self.bias, self.strides,
-                     symmetric, self.dilation_rate, groups=x.shape[1])
-        return self.finish(y, training)
-
-    def keras_weights(self) -> list:
-        weights = [("depthwise_kernel", self.depthwise_kernel, self.layout)]
-        if self.use_bias:
-            weights.append(("bias", self.bias, SAME_LAYOUT))
-        return weights
-
-    def regularized_weights(self) -> list:
-        return [(self.depthwise_regularizer, self.depthwise_kernel),
-                *super().regularized_weights()]
-
-    def weight_constraints(self) -> dict:
-        return {"depthwise_kernel": self.depthwise_constraint, "bias": self.bias_constraint}
-
-    def macs(self) -> int:
-        spatial = cu.spatial_shape(self.output_shape, self.data_format)
-        channels = self.input_channels(self.input_shape)
-        return math.prod(spatial) * math.prod(self.kernel_size) * channels * self.depth_multiplier
-
-    def get_config(self) -> dict:
-        config = self.base_config()
-        config.update(depth_multiplier=self.depth_multiplier,
-                      depthwise_initializer=initializers.serialize(self.depthwise_initializer),
-                      depthwise_regularizer=regularizers.serialize(self.depthwise_regularizer),
-                      depthwise_constraint=constraints.serialize(self.depthwise_constraint),
-                      bias_constraint=constraints.serialize(self.bias_constraint))
-        return config
-
-
-@register("SeparableConvolution2D")
-class SeparableConv2D(BaseConv):
-    """Depthwise convolution (m filters per channel) followed by a 1x1 pointwise convolution.
-
-    Parameters: ``Fh·Fw·D·m + D·m·M + M``. Args as ``Conv2D`` plus ``depth_multiplier=1``,
-    ``depthwise_initializer``, ``pointwise_initializer`` (both ``'glorot_uniform'``) and their
-    regularizers. Keras weights: ``depthwise_kernel`` ``(kh, kw, D, m)``, ``pointwise_kernel``
-    ``(1, 1, D·m, M)``, ``bias`` ``(M,)``.
-    """
-
-    def __init__(self, filters: int, kernel_size: int | Sequence[int], strides: Any = 1,
-                 padding: str = "valid", data_format: str | None = None,
-                 dilation_rate: Any = 1, depth_multiplier: int = 1, activation: Any = None,
-                 use_bias: bool = True, depthwise_initializer: Any = "glorot_uniform",
-                 pointwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 depthwise_regularizer: Any = None, pointwise_regularizer: Any = None,
-                 bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 depthwise_constraint: Any = None, pointwise_constraint: Any = None,
-                 bias_constraint: Any = None, **kwargs: Any):
-        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
-                         use_bias, bias_initializer, bias_regularizer, activity_regularizer,
-                         **kwargs)
-        for arg, value in (("filters", filters), ("depth_multiplier", depth_multiplier)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{self.owner}: `{arg}` must be a positive int, got {value!r}")
-        self.filters, self.depth_multiplier = filters, depth_multiplier
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.depthwise_layout = _depthwise_layout(depth_multiplier)
-        self.pointwise_layout = kernel_layout(2)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
-
-    def build(self, input_shape: tuple) -> None:
-        channels = self.input_channels(input_shape)
-        self.output_spatial(input_shape)
-        m = self.depth_multiplier
-        self.depthwise_kernel = make_weight(self.depthwise_initializer,
-                                            (*self.kernel_size, channels, m),
-                                            self.depthwise_layout)
-        self.pointwise_kernel = make_weight(self.pointwise_initializer,
-                                            (1, 1, channels * m, self.filters),
-                                            self.pointwise_layout)
-        self.bias = (torch.nn.Parameter(self.bias_initializer((self.filters,)))
-                     if self.use_bias else None)
-        self.trainable = self.trainable
-
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
-        return cu.with_spatial(input_shape, self.output_spatial(input_shape), self.filters,
-                               self.data_format)
-
-    def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
-        x = self.channels_first_input(inputs)
-        symmetric, extra = self.conv_padding(x)
-        depthwise = F.conv2d(cu.pad_extra(x, extra), self.depthwise_kernel, None, self.strides,
-                             symmetric, self.dilation_rate, groups=x.shape[1])
-        return self.finish(F.conv2d(depthwise, self.pointwise_kernel, self.bias), training)
-
-    def keras_weights(self) -> list:
-        weights = [("depthwise_kernel", self.depthwise_kernel, self.depthwise_layout),
-                   ("pointwise_kernel", self.pointwise_kernel, self.pointwise_layout)]
-        if self.use_bias:
-            weights.append(("bias", self.bias, SAME_LAYOUT))
-        return weights
-
-    def regularized_weights(self) -> list:
-        return [(self.depthwise_regularizer, self.depthwise_kernel),
-                (self.pointwise_regularizer, self.pointwise_kernel),
-                *super().regularized_weights()]
-
-    def weight_constraints(self) -> dict:
-        return {"depthwise_kernel": self.depthwise_constraint,
-                "pointwise_kernel": self.pointwise_constraint, "bias": self.bias_constraint}
-
-    def get_config(self) -> dict:
-        config = self.base_config()
-        config.update(filters=self.filters, depth_multiplier=self.depth_multiplier,
-                      depthwise_initializer=initializers.serialize(self.depthwise_initializer),
-                      pointwise_initializer=initializers.serialize(self.pointwise_initializer),
-                      depthwise_regularizer=regularizers.serialize(self.depthwise_regularizer),
-                      pointwise_regularizer=regularizers.serialize(self.pointwise_regularizer),
-                      depthwise_constraint=constraints.serialize(self.depthwise_constraint),
-                      pointwise_constraint=constraints.serialize(self.pointwise_constraint),
-                      bias_constraint=constraints.serialize(self.bias_constraint))
-        return config

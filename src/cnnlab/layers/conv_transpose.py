@@ -21,8 +21,9 @@ import torch.nn.functional as F
 
 from cnnlab import constraints, initializers, regularizers, shapes
 from cnnlab.layers import conv_utils as cu
-from cnnlab.layers.base import format_shape, register
+from cnnlab.layers._messages import check_positive_int, format_shape
 from cnnlab.layers.conv import KernelConv, kernel_layout, make_weight
+from cnnlab.layers.registry import register
 
 TRANSPOSE_OPS = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 
@@ -49,8 +50,7 @@ class ConvTranspose(KernelConv):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, bias_initializer, bias_regularizer, activity_regularizer,
                          **kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
-            raise ValueError(f"{self.owner}: `filters` must be a positive int, got {filters!r}")
+        check_positive_int(self.owner, "filters", filters)
         self.filters = filters
         self.output_padding = None if output_padding is None else shapes.normalize_tuple(
             output_padding, self.rank, "output_padding", allow_zero=True, owner=self.owner)
@@ -65,8 +65,7 @@ class ConvTranspose(KernelConv):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.layout = kernel_layout(self.rank)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def build(self, input_shape: tuple) -> None:
         channels = self.input_channels(input_shape)
@@ -140,7 +139,11 @@ class ConvTranspose(KernelConv):
 
 @register("Convolution1DTranspose")
 class Conv1DTranspose(ConvTranspose):
-    """1-D transposed convolution over ``(N, steps, channels)``."""
+    """1-D transposed convolution over ``(N, steps, channels)``.
+
+    Example: ``Conv1DTranspose(4, 3, strides=2, padding='same')`` maps ``(None, 10, 8)`` to
+    ``(None, 20, 4)``.
+    """
 
     rank = 1
 
@@ -158,6 +161,10 @@ class Conv2DTranspose(ConvTranspose):
 
 @register("Convolution3DTranspose")
 class Conv3DTranspose(ConvTranspose):
-    """3-D transposed convolution over ``(N, D, H, W, C)``."""
+    """3-D transposed convolution over ``(N, D, H, W, C)``.
+
+    Example: ``Conv3DTranspose(4, 2, strides=2)`` maps ``(None, 4, 8, 8, 16)`` to
+    ``(None, 8, 16, 16, 4)``.
+    """
 
     rank = 3

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab import shapes
-from cnnlab.layers.base import format_shape
+from cnnlab.layers._messages import format_shape
 
 DATA_FORMATS = ("channels_last", "channels_first")
 DIMS_HINTS = {1: "(steps, channels)", 2: "(H, W, C)", 3: "(D, H, W, C)"}
@@ -55,7 +55,21 @@ def shown_shape(channels_first_shape: tuple, data_format: str) -> str:
     return format_shape(api_shape((None, *channels_first_shape[1:]), data_format))
 
 
+def dims_hint(rank: int, data_format: str) -> str:
+    """How a rank error spells the per-sample dimensions of ``rank``-D data:
+    ``"(H, W, C)"`` for channels-last images; nothing for channels-first."""
+    return DIMS_HINTS[rank] if data_format == "channels_last" else ""
+
+
+def spatial_axes(rank: int, data_format: str) -> tuple[int, ...]:
+    """The tensor axes of the spatial sizes: ``(1, 2)`` for channels-last 2-D data,
+    ``(2, 3)`` for channels-first."""
+    first = 1 if data_format == "channels_last" else 2
+    return tuple(range(first, first + rank))
+
+
 def channel_axis(data_format: str) -> int:
+    """The channel axis of a Keras shape or tensor: ``-1`` (channels_last) or ``1``."""
     return -1 if data_format == "channels_last" else 1
 
 

@@ -9,21 +9,25 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab import activations, constraints, initializers, regularizers
-from cnnlab.layers.base import (
-    SAME_LAYOUT,
-    KerasTensor,
-    Layer,
-    Node,
-    get_argument,
-    permuted_layout,
-    register,
-    unique_name,
-)
+from cnnlab.layers._messages import check_positive_int, get_argument
+from cnnlab.layers.base import Layer
+from cnnlab.layers.keras_tensor import KerasTensor, Node
+from cnnlab.layers.registry import register, unique_name
+from cnnlab.layers.weight_layout import SAME_LAYOUT, permuted_layout
 
 
 @register()
 class InputLayer(Layer):
-    """The entry point of a model: holds the per-sample shape; passes data through."""
+    """The entry point of a model: holds the per-sample shape; passes data through.
+
+    Args: ``shape`` (per sample) or ``batch_shape`` (batch first), ``batch_size``, ``dtype``,
+    ``name`` (default ``input_1``, ``input_2``, ...); Keras 2's ``input_shape`` and
+    ``batch_input_shape`` are accepted. Its ``output`` is the symbolic input of shape
+    ``(batch_size, *shape)``.
+
+    Example: ``InputLayer(shape=(28, 28, 1)).output`` has shape ``(None, 28, 28, 1)``; the
+    functional API writes it ``Input((28, 28, 1))``.
+    """
 
     def __init__(self, shape: Sequence | None = None, batch_size: int | None = None,
                  dtype: Any = None, name: str | None = None,
@@ -80,6 +84,9 @@ class Dense(Layer):
     Input ``(N, ..., n_in)`` -> output ``(N, ..., units)``; parameters ``(n_in + 1)·units``.
     Weight ``kernel`` is stored as PyTorch ``(units, n_in)``; ``get_weights()`` gives Keras's
     ``(n_in, units)``.
+
+    Example: ``Dense(10, activation='softmax')`` on ``(None, 128)`` gives ``(None, 10)`` with
+    ``(128 + 1)·10 = 1290`` parameters.
     """
 
     min_ndim = 2
@@ -95,8 +102,7 @@ class Dense(Layer):
         bias_regularizer = kwargs.pop("b_regularizer", bias_regularizer)
         use_bias = kwargs.pop("bias", use_bias)
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-            raise ValueError(f"{self.owner}: `units` must be a positive int, got {units!r}")
+        check_positive_int(self.owner, "units", units)
         self.units = units
         self.activation = get_argument(self.owner, "activation", activations.get,
                                        activation)
@@ -110,8 +116,7 @@ class Dense(Layer):
         self.bias_constraint = constraints.get(bias_constraint)
         self.layout = permuted_layout((1, 0))
         self._activity_penalty: torch.Tensor | None = None
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def fixed_axes(self) -> Sequence[int]:
         return (-1,)
@@ -185,14 +190,17 @@ def shapes_prod(dims: Sequence) -> int:
 
 @register()
 class Activation(Layer):
-    """Applies an activation by name or callable: ``Activation('relu')``."""
+    """Applies an activation by name or callable, element by element: ``y = activation(x)``.
+
+    Input/output shape: any, unchanged. Example: ``Activation('relu')`` maps ``[-1, 2]`` to
+    ``[0, 2]``.
+    """
 
     def __init__(self, activation: Any, **kwargs: Any):
         super().__init__(**kwargs)
         self.activation = get_argument(self.owner, "activation", activations.get,
                                        activation)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         return self.activation(inputs)
@@ -209,14 +217,16 @@ class Rescaling(Layer):
     last axis, as Keras 3 broadcasts them): ``Rescaling([1/0.229, 1/0.224, 1/0.225],
     offset=[-0.485/0.229, -0.456/0.224, -0.406/0.225])`` standardises like torchvision.
     Integer input becomes float32.
+
+    Input/output shape: any, unchanged. Example: ``Rescaling(1/127.5, offset=-1)`` maps pixels
+    ``[0, 255]`` to ``[-1, 1]``.
     """
 
     def __init__(self, scale: float | Sequence[float], offset: float | Sequence[float] = 0.0,
                  **kwargs: Any):
         super().__init__(**kwargs)
         self.scale, self.offset = self._factor("scale", scale), self._factor("offset", offset)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def _factor(self, argument: str, value: Any) -> float | list[float]:
         """A number, or a non-empty list of numbers (one per channel)."""
@@ -265,8 +275,13 @@ class Rescaling(Layer):
 class Lambda(Layer):
     """Wraps a function of tensors as a layer: ``Lambda(lambda x: x * 2)``.
 
+    Output shape: ``(N, *output_shape)`` when ``output_shape`` (per sample) is given, else
+    found by calling the function on zeros (unknown sizes as 1).
+
     Difference from Keras: a ``Lambda`` holds code, so a model containing one cannot be saved
     with ``model.save`` (cnnlab files never carry code); save its weights instead.
+
+    Example: ``Lambda(lambda x: x.mean(dim=-1))`` on ``(None, 4, 3)`` gives ``(None, 4)``.
     """
 
     def __init__(self, function: Callable, output_shape: Any = None, **kwargs: Any):

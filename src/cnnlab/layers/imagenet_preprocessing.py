@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnlab.layers.base import Layer, register
+from cnnlab.layers.base import Layer
 from cnnlab.layers.conv_utils import normalize_data_format
+from cnnlab.layers.registry import register
 
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 TORCH_MEAN, TORCH_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 MODES = ("caffe", "tf", "torch")
-DATA_FORMATS = ("channels_last", "channels_first")
 
 
 def check_arguments(owner: str, mode: str, data_format: str | None) -> str:
@@ -74,14 +74,15 @@ class ImageNetPreprocessing(Layer):
     Input ``(batch, H, W, 3)`` pixels in [0, 255] (``data_format='channels_first'``:
     ``(batch, 3, H, W)``); output the same shape, float. No weights. cnnlab-only: Keras has
     no such layer (it records ``preprocess_input``'s operations in the graph).
+
+    Example: ``ImageNetPreprocessing('tf')`` maps pixels ``[0, 255]`` to ``[-1, 1]``.
     """
 
     def __init__(self, mode: str = "caffe", data_format: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.mode = mode
         self.data_format = check_arguments(self.owner, mode, data_format)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def build(self, input_shape: Any) -> None:
         channel_axis(self.owner, tuple(input_shape), self.data_format)

@@ -8,8 +8,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnlab.layers.base import SAME_LAYOUT, Layer, WeightLayout, register
+from cnnlab.layers.base import Layer
+from cnnlab.layers.registry import register
 from cnnlab.layers.scale_shift import ScaleShift
+from cnnlab.layers.weight_layout import SAME_LAYOUT, WeightLayout
 
 
 @register()
@@ -58,8 +60,7 @@ class LayerNormalization(ScaleShift, Layer):
         self.init_scale_shift(center, scale, beta_initializer, gamma_initializer,
                               beta_regularizer, gamma_regularizer, beta_constraint,
                               gamma_constraint)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def _axes(self) -> list[int]:
         return self.axis if isinstance(self.axis, list) else [self.axis]

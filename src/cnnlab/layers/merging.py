@@ -20,7 +20,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cnnlab.layers.base import Layer, format_shape, register
+from cnnlab.layers._messages import format_shape
+from cnnlab.layers.base import Layer
+from cnnlab.layers.registry import register
 
 
 def _is_shape_list(input_shape: Any) -> bool:
@@ -142,14 +144,24 @@ class Subtract(ElementwiseMerge):
 
 @register()
 class Multiply(ElementwiseMerge):
-    """Element-wise product of the inputs: ``y = x1 · x2 · ...`` (e.g. attention gating)."""
+    """Element-wise product of the inputs: ``y = x1 · x2 · ...`` (e.g. attention gating).
+
+    Input: a list of tensors of the same shape (or broadcastable). Output: that shape.
+    Example: ``Multiply()([x, gate])`` with ``(None, 8, 8, 64)`` and ``(None, 1, 1, 64)``
+    gives ``(None, 8, 8, 64)``.
+    """
 
     op = staticmethod(torch.mul)
 
 
 @register()
 class Average(ElementwiseMerge):
-    """Element-wise mean of the inputs: ``y = (x1 + ... + xk) / k`` (e.g. model ensembles)."""
+    """Element-wise mean of the inputs: ``y = (x1 + ... + xk) / k`` (e.g. model ensembles).
+
+    Input: a list of tensors of the same shape (or broadcastable). Output: that shape.
+    Example: ``Average()([p1, p2, p3])`` of three ``(None, 10)`` predictions gives
+    ``(None, 10)``.
+    """
 
     op = staticmethod(torch.add)
 
@@ -159,14 +171,22 @@ class Average(ElementwiseMerge):
 
 @register()
 class Maximum(ElementwiseMerge):
-    """Element-wise maximum of the inputs: ``y = max(x1, x2, ...)``."""
+    """Element-wise maximum of the inputs: ``y = max(x1, x2, ...)``.
+
+    Input: a list of tensors of the same shape (or broadcastable). Output: that shape.
+    Example: ``Maximum()([a, b])`` maps ``[1, 5]`` and ``[3, 2]`` to ``[3, 5]``.
+    """
 
     op = staticmethod(torch.maximum)
 
 
 @register()
 class Minimum(ElementwiseMerge):
-    """Element-wise minimum of the inputs: ``y = min(x1, x2, ...)``."""
+    """Element-wise minimum of the inputs: ``y = min(x1, x2, ...)``.
+
+    Input: a list of tensors of the same shape (or broadcastable). Output: that shape.
+    Example: ``Minimum()([a, b])`` maps ``[1, 5]`` and ``[3, 2]`` to ``[1, 2]``.
+    """
 
     op = staticmethod(torch.minimum)
 

@@ -9,8 +9,10 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab import initializers
-from cnnlab.layers.base import SAME_LAYOUT, Layer, WeightLayout, register
+from cnnlab.layers.base import Layer
+from cnnlab.layers.registry import register
 from cnnlab.layers.scale_shift import ScaleShift
+from cnnlab.layers.weight_layout import SAME_LAYOUT, WeightLayout
 
 WEIGHT_NAMES = ("gamma", "beta", "moving_mean", "moving_variance")  # Keras's order
 
@@ -79,8 +81,7 @@ class BatchNormalization(ScaleShift, Layer):
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.register_buffer("moving_mean", None)
         self.register_buffer("moving_variance", None)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def build(self, input_shape: tuple) -> None:
         rank = len(input_shape)

@@ -21,7 +21,9 @@ import torch.nn.functional as F
 
 from cnnlab import shapes
 from cnnlab.layers import conv_utils as cu
-from cnnlab.layers.base import Layer, format_shape, register
+from cnnlab.layers._messages import format_shape
+from cnnlab.layers.base import Layer
+from cnnlab.layers.registry import register
 
 MAX_OPS = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 AVG_OPS = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
@@ -50,11 +52,10 @@ class Pooling(Layer):
         self.padding = shapes.normalize_padding(padding, owner)
         self.data_format = cu.normalize_data_format(data_format, owner)
         self.input_ndim = n + 2
-        self.dims_hint = cu.DIMS_HINTS[n] if self.data_format == "channels_last" else ""
+        self.dims_hint = cu.dims_hint(n, self.data_format)
         self._pad_cache: dict[tuple, tuple] = {}
         self._divisor_cache: dict[tuple, torch.Tensor] = {}  # AveragePooling's 'same' divisors
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def check_window_fits(self, spatial: tuple, shown: str) -> None:
         """With ``'valid'`` padding the window must fit inside the input on every axis."""
@@ -277,11 +278,9 @@ class GlobalPooling(Layer):
         self.data_format = cu.normalize_data_format(data_format, self.owner)
         self.keepdims = bool(keepdims)
         self.input_ndim = self.rank + 2
-        self.dims_hint = cu.DIMS_HINTS[self.rank] if self.data_format == "channels_last" else ""
-        first = 1 if self.data_format == "channels_last" else 2
-        self._spatial_dims = tuple(range(first, first + self.rank))
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self.dims_hint = cu.dims_hint(self.rank, self.data_format)
+        self._spatial_dims = cu.spatial_axes(self.rank, self.data_format)
+        self._build_if_declared()
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         channels = input_shape[cu.channel_axis(self.data_format)]

@@ -16,7 +16,9 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab.layers import conv_utils as cu
-from cnnlab.layers.base import Layer, format_shape, register
+from cnnlab.layers._messages import format_shape
+from cnnlab.layers.base import Layer
+from cnnlab.layers.registry import register
 
 
 def check_rate(rate: Any, owner: str) -> float:
@@ -100,8 +102,7 @@ class Dropout(SeededLayer):
                 raise ValueError(f"{self.owner}: `noise_shape` must hold positive ints or None, "
                                  f"got {given!r}")
         self.noise_shape = noise_shape
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def build(self, input_shape: tuple) -> None:
         """Check ``noise_shape`` against the sizes known now (the rest at each call)."""
@@ -149,9 +150,8 @@ class SpatialDropout(SeededLayer):
         self.rate = check_rate(rate, self.owner)
         self.data_format = cu.normalize_data_format(data_format, self.owner)
         self.input_ndim = self.rank + 2
-        self.dims_hint = cu.DIMS_HINTS[self.rank] if self.data_format == "channels_last" else ""
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self.dims_hint = cu.dims_hint(self.rank, self.data_format)
+        self._build_if_declared()
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         if not training or self.rate == 0.0:
@@ -230,8 +230,7 @@ class GaussianNoise(SeededLayer):
         if isinstance(stddev, bool) or not isinstance(stddev, (int, float)) or stddev < 0:
             raise ValueError(f"{self.owner}: `stddev` must be a float >= 0, got {stddev!r}")
         self.stddev = float(stddev)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         if not training or self.stddev == 0.0:
@@ -258,8 +257,7 @@ class GaussianDropout(SeededLayer):
     def __init__(self, rate: float, seed: int | None = None, **kwargs: Any):
         super().__init__(seed=seed, **kwargs)
         self.rate = check_rate(rate, self.owner)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         if not training or self.rate == 0.0:
@@ -294,8 +292,7 @@ class ActivityRegularization(Layer):
                 raise ValueError(f"{self.owner}: `{name}` must be a float >= 0, got {value!r}")
         self.l1, self.l2 = float(l1), float(l2)
         self._penalty: torch.Tensor | None = None
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         if training and (self.l1 or self.l2):

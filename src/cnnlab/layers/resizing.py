@@ -5,30 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
-from cnnlab.layers.base import Layer, register
+from cnnlab.layers._images import (
+    RESIZE_MODES,
+    aspect_crop,
+    check_image_shape,
+    check_size,
+    on_image_batch,
+    resize,
+    resized_shape,
+)
+from cnnlab.layers.base import Layer
 from cnnlab.layers.conv_utils import normalize_data_format
-
-# Keras name -> torch mode with TensorFlow 2's half-pixel-centre sampling, antialias off:
-# bilinear samples at (i + 0.5)·in/out − 0.5 (torch: align_corners=False); nearest takes
-# floor((i + 0.5)·in/out) (torch: 'nearest-exact'; torch's plain 'nearest' floors i·in/out).
-_MODES = {"bilinear": "bilinear", "nearest": "nearest-exact"}
-
-
-def aspect_crop(height: int, width: int, target_height: int,
-                target_width: int) -> tuple[int, int, int, int]:
-    """``(top, left, crop_height, crop_width)``: the largest centred window of a
-    ``height x width`` image with the target's aspect ratio (Keras's ``crop_to_aspect_ratio``)::
-
-        crop_height = min(height, int(width · target_height / target_width))
-        crop_width  = min(width,  int(height · target_width / target_height))
-        top = int((height − crop_height) / 2),  left = int((width − crop_width) / 2)
-    """
-    crop_height = max(min(height, int(width * target_height / target_width)), 1)
-    crop_width = max(min(width, int(height * target_width / target_height)), 1)
-    return (int((height - crop_height) / 2), int((width - crop_width) / 2), crop_height,
-            crop_width)
+from cnnlab.layers.registry import register
 
 
 @register()
@@ -64,45 +53,34 @@ class Resizing(Layer):
                  crop_to_aspect_ratio: bool = False, data_format: str | None = None,
                  **kwargs: Any):
         super().__init__(**kwargs)
-        for name, value in (("height", height), ("width", width)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{self.owner}: `{name}` must be a positive int, got {value!r}")
-        if interpolation not in _MODES:
+        check_size(self.owner, height, width)
+        if interpolation not in RESIZE_MODES:
             raise ValueError(f"{self.owner}: `interpolation` must be one of "
-                             f"{', '.join(map(repr, _MODES))}, got {interpolation!r}")
+                             f"{', '.join(map(repr, RESIZE_MODES))}, got {interpolation!r}")
         self.data_format = normalize_data_format(data_format, self.owner)
         self.height, self.width = height, width
         self.interpolation = interpolation
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def build(self, input_shape: tuple) -> None:
-        if len(input_shape) > 4:
-            raise ValueError(f"{self.owner}: expected images (N, H, W, C) or one image "
-                             f"(H, W, C), got input shape {input_shape}")
+        check_image_shape(self.owner, input_shape)
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
-        images = inputs if inputs.is_floating_point() else inputs.float()
-        batch = images if images.ndim == 4 else images.unsqueeze(0)
+        return on_image_batch(inputs, self._resize)
+
+    def _resize(self, batch: torch.Tensor) -> torch.Tensor:
         if self.data_format == "channels_last":
             batch = batch.movedim(-1, 1)  # NCHW view for F.interpolate
         if self.crop_to_aspect_ratio:
             top, left, h, w = aspect_crop(batch.shape[2], batch.shape[3], self.height,
                                           self.width)
             batch = batch[:, :, top:top + h, left:left + w]
-        mode = _MODES[self.interpolation]
-        extra = {"align_corners": False, "antialias": False} if mode == "bilinear" else {}
-        out = F.interpolate(batch, size=(self.height, self.width), mode=mode, **extra)
-        if self.data_format == "channels_last":
-            out = out.movedim(1, -1)
-        return out if images.ndim == 4 else out[0]
+        out = resize(batch, (self.height, self.width), self.interpolation)
+        return out.movedim(1, -1) if self.data_format == "channels_last" else out
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
-        shape = list(input_shape)
-        spatial = (-3, -2) if self.data_format == "channels_last" else (-2, -1)
-        shape[spatial[0]], shape[spatial[1]] = self.height, self.width
-        return tuple(shape)
+        return resized_shape(input_shape, self.height, self.width, self.data_format)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "height": self.height, "width": self.width,

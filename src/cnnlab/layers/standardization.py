@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnlab.layers.base import SAME_LAYOUT, Layer, WeightLayout, register
+from cnnlab.layers.base import Layer
+from cnnlab.layers.registry import register
+from cnnlab.layers.weight_layout import SAME_LAYOUT, WeightLayout
 
 EPSILON = 1e-7  # Keras's backend.epsilon(): the smallest standard deviation divided by
 
@@ -58,8 +60,7 @@ class Normalization(Layer):
                                                 np.asarray(variance, np.float32))
         self.register_buffer("mean", None)
         self.register_buffer("variance", None)
-        if self.batch_input_shape is not None:
-            self.ensure_built(self.batch_input_shape)
+        self._build_if_declared()
 
     def kept_axes(self, rank: int) -> tuple[int, ...]:
         """The axes that keep their own statistics (never the batch axis 0)."""

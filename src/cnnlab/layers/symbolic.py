@@ -12,6 +12,10 @@ Deep Learning with Python (1st ed., 5.4) build graphs that ``K.function`` runs::
 Shapes are found by running the function on small zero tensors (unknown sizes tried as 2 and
 3: the axes whose size follows are unknown in the result). Models holding these layers cannot
 be saved (they hold code), like ``Lambda``.
+
+This module sits above ``Layer`` and ``KerasTensor``; importing it installs :func:`apply` as
+what ``KerasTensor``'s operators call (:func:`~cnnlab.layers.keras_tensor.set_operation_recorder`),
+so that neither of those modules imports this one. The ``cnnlab.layers`` package imports it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,11 @@ from typing import Any
 
 import torch
 
-from cnnlab.layers.base import KerasTensor, Layer, flatten
+from cnnlab.layers.base import Layer
+from cnnlab.layers.keras_tensor import KerasTensor, set_operation_recorder
+from cnnlab.layers.nest import flatten
+
+__all__ = ["Gradients", "SymbolicOp", "apply"]
 
 
 def _probe(function: Callable, shapes: list[tuple], fill: int) -> tuple:
@@ -35,6 +43,10 @@ class SymbolicOp(Layer):
     Args:
         function: ``function(*tensors) -> tensor``.
         description: shown as the layer's name stem (``tf.math.reduce_mean``-like).
+
+    Input: one tensor or a list (the function's arguments, in order). Output: the function's
+    result, its shape found by probing (module docstring). Example: ``model.output[:, 386]``
+    on a ``(None, 1000)`` output records a ``SymbolicOp`` whose output has shape ``(None,)``.
     """
 
     min_ndim = 0  # scalars (a mean over everything) are valid operands
@@ -76,6 +88,9 @@ def apply(function: Callable, *operands: Any, description: str = "op") -> Any:
 
     inputs = [operands[i] for i in symbolic]
     return SymbolicOp(on_tensors, description)(inputs if len(inputs) > 1 else inputs[0])
+
+
+set_operation_recorder(apply)
 
 
 class Gradients(Layer):

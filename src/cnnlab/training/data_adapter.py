@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from cnnlab.data.prefetch import Prefetcher
-from cnnlab.layers.base import flatten, map_structure
+from cnnlab.layers.nest import flatten, map_structure
 
 Batch = tuple[Any, Any, Any]
 

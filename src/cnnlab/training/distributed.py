@@ -38,7 +38,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from cnnlab.layers.base import map_structure
+from cnnlab.layers.nest import map_structure
 from cnnlab.training.callback import Callback
 from cnnlab.training.data_adapter import ArrayData, Batch
 from cnnlab.training.objectives import Objectives

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from cnnlab import mixed_precision
-from cnnlab.layers.base import flatten
+from cnnlab.layers.nest import flatten
 from cnnlab.training.callback_list import CallbackList
 from cnnlab.training.data_adapter import ArrayData, StreamData, to_model_input
 

@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnlab.layers.base import KerasTensor
 from cnnlab.layers.imagenet_preprocessing import (
     ImageNetPreprocessing,
     channel_axis,
     check_arguments,
     preprocess,
 )
+from cnnlab.layers.keras_tensor import KerasTensor
 
 CLASS_INDEX_FILE = "imagenet_class_index.json"
 CLASS_INDEX_ENV = "CNNLAB_IMAGENET_CLASS_INDEX"
