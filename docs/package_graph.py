@@ -5,7 +5,8 @@ behind import-linter), groups modules by their package under ``cnnlab`` (``cnnla
 counts as ``layers``), and writes ``docs/img/package-graph.dot`` (the graph as text: one edge
 per package that imports another, labelled with the number of importing modules) and, when
 Graphviz's ``dot`` is installed, ``docs/img/package-graph.svg``. Rows follow the layers of the
-import-linter contract in ``pyproject.toml``, highest first, so every arrow points down.
+import-linter contract in ``pyproject.toml``, highest first, so every arrow points down; the
+edges of the Keras/TensorFlow compatibility namespaces are dashed.
 ``tests/test_architecture.py`` fails when the committed ``.dot`` no longer matches the code.
 """
 
@@ -22,6 +23,7 @@ import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "img" / "package-graph"
+ALIAS_NAMESPACES = {"keras", "tf", "backend"}  # drawn dashed and light: they only re-export
 
 
 def contract_layers() -> list[list[str]]:
@@ -59,8 +61,11 @@ def to_dot(layers: list[list[str]], edges: Counter[tuple[str, str]]) -> str:
              '  edge [color="#7a8aa6", arrowsize=0.6, fontsize=8, fontcolor="#7a8aa6"];']
     for row in layers:
         lines.append("  { rank=same; " + " ".join(f'"{name}";' for name in row) + " }")
+    for upper, lower in zip(layers[:-1], layers[1:], strict=True):  # rows in contract order
+        lines.append(f'  "{upper[0]}" -> "{lower[0]}" [style=invis];')
     for (source, target), count in sorted(edges.items()):
-        lines.append(f'  "{source}" -> "{target}" [label="{count}"];')
+        alias = ' style=dashed, color="#c3cad6"' if source in ALIAS_NAMESPACES else ""
+        lines.append(f'  "{source}" -> "{target}" [label="{count}"{alias}];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 

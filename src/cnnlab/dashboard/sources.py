@@ -26,6 +26,7 @@ import numpy as np
 
 from cnnlab.dashboard import payloads
 from cnnlab.dashboard.feed import LiveFeed, accuracy_of
+from cnnlab.layers.registry import registered_class
 
 RUN_ID = re.compile(r"[\w-]{1,80}")  # what RunStore makes of names: no '.', '/', '%'...
 SAMPLES = 12  # images shown with their probabilities
@@ -353,11 +354,9 @@ class LiveSource(Source):
 def _replica(model: Any) -> Any:
     """A second model of the same architecture (built from its config), for the server thread:
     the training model itself is never run, hooked or switched to eval mode by the dashboard."""
-    from cnnlab.layers import base
-
     try:
         config = json.loads(model.to_json())
-        cls = base.registered_class(config["class_name"])
+        cls = registered_class(config["class_name"])
         return cls.from_config(config["config"])
     except (TypeError, ValueError, KeyError, NotImplementedError, AttributeError) as err:
         raise NotFound(f"the dashboard draws pictures with a copy of the model built from its "

@@ -10,7 +10,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from cnnlab.layers import base
+from cnnlab.layers.base import Layer
+from cnnlab.layers.registry import is_registered, registered_class, registered_names
 
 MODELS = ("Sequential", "Functional", "Model")
 REFUSED = ("Lambda", "TFOpLambda", "SlicingOpLambda", "TorchModuleWrapper", "JaxLayer",
@@ -99,11 +100,11 @@ def _layer_entry(entry: Any, where: str) -> dict:
             raise ValueError(f"{owner}: the {kind} layer holds Python code (or a reference to "
                              f"it), which cnnlab never executes; it is not supported. Rebuild "
                              f"this part with built-in layers")
-        if kind not in base._LAYER_REGISTRY:
+        if not is_registered(kind):
             raise ValueError(f"{owner}: layer class {kind!r} is not supported by cnnlab (it "
                              f"reads only its registered layers, never imports code named in "
-                             f"a file); known: {', '.join(sorted(base._LAYER_REGISTRY))}")
-        layer_class = base.registered_class(kind)
+                             f"a file); known: {', '.join(registered_names())}")
+        layer_class = registered_class(kind)
         translated = {"class_name": kind,
                       "config": _layer_config(layer_class, config, owner)}
     translated["name"] = name if name is not None else translated["config"].get("name")
@@ -132,7 +133,7 @@ def _accepted(layer_class: type) -> set[str]:
             if method in cls.__dict__:
                 names |= {p.name for p in inspect.signature(cls.__dict__[method]).parameters
                           .values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-        if cls is base.Layer:
+        if cls is Layer:
             break
     return names - {"self"}
 

@@ -11,14 +11,14 @@ import json
 import warnings
 from typing import Any
 
-from cnnlab.layers import base
+from cnnlab.layers.registry import registered_class
 
 
 def model_class() -> type:
     """The base class of cnnlab's models (``cnnlab.models.Model``), registered as
     ``"Functional"``; ``RuntimeError`` when ``cnnlab.models`` has not registered it."""
     try:
-        return base.registered_class("Functional")
+        return registered_class("Functional")
     except ValueError:
         raise RuntimeError("cnnlab.io needs cnnlab's model classes, which cnnlab.models "
                            "registers as 'Functional' and 'Sequential': `import cnnlab` (or "

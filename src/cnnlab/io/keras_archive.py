@@ -66,7 +66,7 @@ from cnnlab.io._utils import is_model, parse_json
 from cnnlab.io.hdf5_guard import check_hdf5, hdf5_errors
 from cnnlab.io.keras_weights import HDF5_SIGNATURE, _h5py
 from cnnlab.io.meta import build_on_meta
-from cnnlab.layers import base
+from cnnlab.layers.registry import registered_class
 
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 
@@ -209,7 +209,7 @@ def load_keras_archive(path: str | os.PathLike, compile: bool = True) -> Any:
 
 def _build(translated: dict, source: str) -> Any:
     try:
-        model = base.registered_class(translated["class_name"]).from_config(
+        model = registered_class(translated["class_name"]).from_config(
             translated["config"])
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, ArithmeticError,
             RuntimeError, MemoryError) as exc:  # RuntimeError: allocation, recursion depth

@@ -13,23 +13,20 @@ from typing import Any
 
 import torch
 
-from cnnlab.layers import base
+from cnnlab.layers.registry import kept_names
 
 
 def build_on_meta(build: Callable[[], Any]) -> Any | None:
     """``build()`` with every tensor on the ``meta`` device; ``None`` if that fails (the real
     build then reports the error, or, for a layer that cannot run on ``meta``, simply runs).
     Layer name counters and the global random state are left as they were."""
-    counts = dict(base._NAME_COUNTS)
     rng = torch.random.get_rng_state()
     try:
-        with torch.device("meta"):
+        with kept_names(), torch.device("meta"):
             return build()
     except Exception:  # noqa: BLE001  (the real build raises the user-facing error)
         return None
     finally:
-        base._NAME_COUNTS.clear()
-        base._NAME_COUNTS.update(counts)
         torch.random.set_rng_state(rng)
 
 

@@ -61,7 +61,8 @@ from cnnlab.io._utils import model_class
 from cnnlab.io._weights import SavedWeights, load_weights_into, weights_bytes
 from cnnlab.io.keras_archive import is_keras_archive, load_keras_archive
 from cnnlab.io.meta import build_on_meta, state_shapes
-from cnnlab.layers import base
+from cnnlab.layers.base import Layer
+from cnnlab.layers.registry import registered_class, registered_while
 
 __all__ = ["load_model", "load_weights", "read_training_state", "save_model", "save_weights"]
 
@@ -179,21 +180,16 @@ def _check_custom_objects(custom_objects: Any) -> dict[str, Any]:
 def _custom_layers(custom_objects: dict[str, Any]) -> Iterator[None]:
     """Make the layer classes of ``custom_objects`` known by name, for unregistered names
     only, while a model is rebuilt (a process-wide change: not thread-safe)."""
-    added = [name for name, obj in custom_objects.items()
-             if isinstance(obj, type) and issubclass(obj, base.Layer)
-             and name not in base._LAYER_REGISTRY]
-    base._LAYER_REGISTRY.update({name: custom_objects[name] for name in added})
-    try:
+    layers = {name: obj for name, obj in custom_objects.items()
+              if isinstance(obj, type) and issubclass(obj, Layer)}
+    with registered_while(layers):
         yield
-    finally:
-        for name in added:
-            base._LAYER_REGISTRY.pop(name, None)
 
 
 def _model_from_config(config: dict, source: str) -> Any:
     model_base = model_class()
     try:
-        cls = base.registered_class(config["class_name"])
+        cls = registered_class(config["class_name"])
         if not (isinstance(cls, type) and issubclass(cls, model_base)):
             raise ValueError(f"class {config['class_name']!r} is a layer, not a model")
         return cls.from_config(config["config"])

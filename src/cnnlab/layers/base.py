@@ -29,22 +29,11 @@ from cnnlab.layers._layer_weights import LayerWeights
 from cnnlab.layers._messages import Shape, channel_axis_hint, declared_shape, format_shape
 from cnnlab.layers.keras_tensor import KerasTensor, Node, is_symbolic, keras_shape
 from cnnlab.layers.nest import flatten, map_structure
-from cnnlab.layers.registry import (
-    _LAYER_REGISTRY,
-    _NAME_COUNTS,
-    register,
-    registered_class,
-    snake_case,
-    unique_name,
-)
+from cnnlab.layers.registry import snake_case, unique_name
 
-# Besides Layer, what other packages take from here: format_shape and channel_axis_hint
-# (their module is private); the registry as `base.registered_class`, `base._LAYER_REGISTRY`,
-# `base._NAME_COUNTS` (io/, dashboard/); and, until models/ imports them from their homes
-# (keras_tensor, nest, registry), KerasTensor, Node, flatten, map_structure, register.
-__all__ = ["KerasTensor", "Layer", "Node", "_LAYER_REGISTRY", "_NAME_COUNTS",
-           "channel_axis_hint", "flatten", "format_shape", "map_structure", "register",
-           "registered_class"]
+# Besides Layer, other packages take format_shape and channel_axis_hint from here (their own
+# module is private to layers/).
+__all__ = ["Layer", "channel_axis_hint", "format_shape"]
 
 
 def _array_as_tensor(leaf: Any) -> Any:

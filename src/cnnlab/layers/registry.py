@@ -9,9 +9,11 @@ counted per session; ``clear_session()`` starts them afresh, as Keras's does.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-__all__ = ["clear_session", "register", "registered_class", "snake_case", "unique_name"]
+__all__ = ["clear_session", "is_registered", "kept_names", "register", "registered_class",
+           "registered_names", "registered_while", "snake_case", "unique_name"]
 
 _LAYER_REGISTRY: dict[str, type] = {}
 _NAME_COUNTS: dict[str, int] = {}
@@ -41,8 +43,43 @@ def registered_class(class_name: str) -> type:
     except KeyError:
         raise ValueError(
             f"unknown layer class {class_name!r}; known layers: "
-            f"{', '.join(sorted(_LAYER_REGISTRY))}"
+            f"{', '.join(registered_names())}"
         ) from None
+
+
+def is_registered(class_name: str) -> bool:
+    """Whether a layer or model class is registered under ``class_name``."""
+    return class_name in _LAYER_REGISTRY
+
+
+def registered_names() -> list[str]:
+    """Every registered class name, sorted."""
+    return sorted(_LAYER_REGISTRY)
+
+
+@contextmanager
+def registered_while(classes: dict[str, type]) -> Iterator[None]:
+    """Register ``classes`` by the given names, for names not registered yet, inside the
+    ``with`` block only (``load_model(custom_objects=...)``; process-wide: not thread-safe)."""
+    added = [name for name in classes if name not in _LAYER_REGISTRY]
+    _LAYER_REGISTRY.update({name: classes[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            _LAYER_REGISTRY.pop(name, None)
+
+
+@contextmanager
+def kept_names() -> Iterator[None]:
+    """Automatic layer names made inside the ``with`` block are not counted afterwards (a
+    throw-away build leaves ``conv2d``, ``conv2d_1``, ... where they were)."""
+    counts = dict(_NAME_COUNTS)
+    try:
+        yield
+    finally:
+        _NAME_COUNTS.clear()
+        _NAME_COUNTS.update(counts)
 
 
 def clear_session() -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cnnlab.layers.base import KerasTensor, Layer, flatten, map_structure
+from cnnlab.layers.base import Layer
 from cnnlab.layers.core import InputLayer, Lambda
+from cnnlab.layers.keras_tensor import KerasTensor
+from cnnlab.layers.nest import flatten, map_structure
 from cnnlab.models.model import Model
 from cnnlab.models.sequential import Sequential
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnnlab.layers.base import KerasTensor, Layer, registered_class
+from cnnlab.layers.base import Layer
+from cnnlab.layers.keras_tensor import KerasTensor
+from cnnlab.layers.registry import registered_class
 
 
 def layer_entry(layer: Layer) -> dict:

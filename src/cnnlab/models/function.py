@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnlab.layers.base import KerasTensor
+from cnnlab.layers.keras_tensor import KerasTensor
 from cnnlab.layers.symbolic import Gradients
 
 

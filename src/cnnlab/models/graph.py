@@ -12,8 +12,10 @@ from typing import Any
 
 import torch
 
-from cnnlab.layers.base import KerasTensor, Layer, Node, flatten, map_structure
+from cnnlab.layers.base import Layer
 from cnnlab.layers.core import InputLayer
+from cnnlab.layers.keras_tensor import KerasTensor, Node
+from cnnlab.layers.nest import flatten, map_structure
 
 
 class Graph:

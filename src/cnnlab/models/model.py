@@ -15,7 +15,9 @@ from typing import Any
 import torch
 
 from cnnlab import mixed_precision, optimizers
-from cnnlab.layers.base import KerasTensor, Layer, channel_axis_hint, format_shape, register
+from cnnlab.layers.base import Layer, channel_axis_hint, format_shape
+from cnnlab.layers.keras_tensor import KerasTensor
+from cnnlab.layers.registry import register
 from cnnlab.models._fit_data import shape_fits
 from cnnlab.models.extensions import extension
 from cnnlab.models.graph import Graph

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cnnlab.layers.base import KerasTensor, Layer, register
+from cnnlab.layers.base import Layer
 from cnnlab.layers.core import InputLayer
+from cnnlab.layers.keras_tensor import KerasTensor
+from cnnlab.layers.registry import register
 from cnnlab.models.config import sequential_config
 from cnnlab.models.layer_keys import module_key
 from cnnlab.models.model import Model
