@@ -27,6 +27,7 @@ import tally
 from PIL import Image
 
 from cnnlab.cli import build_parser, main
+from cnnlab.cli._options import shape as shape_option
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURE = "bad inputs tried / clean errors"
@@ -163,7 +164,7 @@ def generated_cases() -> list[tuple[list[str], int, str]]:
                     argv = [*path, *filler(parser, **{action.dest: [str(bad)]})]
                 cases.append((argv, 2, f"argument {action.metavar or option or action.dest}: "
                                        f"invalid choice: {bad!r}"))
-            if getattr(action.type, "__name__", "") == "_shape":
+            if action.type is shape_option:
                 for value in ("a,b", "0,28,1", "28,-1,1", "99999,28,1"):
                     cases.append(([*base, option, value], 2,
                                   f"argument {option}: expected a shape of integers"))
