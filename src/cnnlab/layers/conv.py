@@ -152,6 +152,15 @@ class BaseConv(Layer):
     def regularized_weights(self) -> list[tuple[Any, torch.Tensor]]:
         return [(self.bias_regularizer, self.bias)] if self.use_bias else []
 
+    def output_channels(self, input_shape: tuple) -> int:
+        """Channels of the output: ``filters`` (a depthwise convolution overrides it)."""
+        return self.filters
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        """The input shape with the output's spatial sizes and :meth:`output_channels`."""
+        return cu.with_spatial(input_shape, self.output_spatial(input_shape),
+                               self.output_channels(input_shape), self.data_format)
+
     def base_config(self) -> dict:
         config = super().get_config()
         config.update(
@@ -275,10 +284,6 @@ class Conv(KernelConv):
         self.bias = (torch.nn.Parameter(self.bias_initializer((self.filters,)))
                      if self.use_bias else None)
         self.trainable = self.trainable
-
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
-        return cu.with_spatial(input_shape, self.output_spatial(input_shape), self.filters,
-                               self.data_format)
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         x = self.channels_first_input(inputs)

@@ -79,10 +79,9 @@ class DepthwiseConv2D(BaseConv):
         self.bias = torch.nn.Parameter(self.bias_initializer((out,))) if self.use_bias else None
         self.trainable = self.trainable
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
-        channels = self.input_channels(input_shape) * self.depth_multiplier
-        return cu.with_spatial(input_shape, self.output_spatial(input_shape), channels,
-                               self.data_format)
+    def output_channels(self, input_shape: tuple) -> int:
+        """Input channels × ``depth_multiplier``."""
+        return self.input_channels(input_shape) * self.depth_multiplier
 
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         x = self.channels_first_input(inputs)

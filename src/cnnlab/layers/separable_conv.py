@@ -79,10 +79,6 @@ class SeparableConv2D(BaseConv):
                      if self.use_bias else None)
         self.trainable = self.trainable
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
-        return cu.with_spatial(input_shape, self.output_spatial(input_shape), self.filters,
-                               self.data_format)
-
     def call(self, inputs: torch.Tensor, training: bool = False) -> torch.Tensor:
         x = self.channels_first_input(inputs)
         symmetric, extra = self.conv_padding(x)
