@@ -1,8 +1,10 @@
-"""Shared test set-up: fresh layer names per test and deterministic seeds."""
+"""Shared test set-up: fresh layer names per test, deterministic seeds, and the global
+mixed-precision policy restored after each test."""
 
 import pytest
 import torch
 
+from cnnlab import mixed_precision
 from cnnlab.layers.registry import clear_session
 
 
@@ -10,4 +12,6 @@ from cnnlab.layers.registry import clear_session
 def _fresh_session():
     clear_session()
     torch.manual_seed(0)
+    policy = mixed_precision.global_policy()
     yield
+    mixed_precision.set_global_policy(policy)

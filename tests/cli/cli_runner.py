@@ -33,10 +33,11 @@ def run_cli(home: Path, *args: str, ok: bool = True, subprocess: bool = False,
 
 
 def _in_process(home: Path, args: list[str]) -> sp.CompletedProcess:
-    from cnnlab import cli
+    from cnnlab import cli, mixed_precision
     from cnnlab.layers.registry import clear_session
 
     clear_session()  # layer names start afresh, as in a new process
+    policy = mixed_precision.global_policy()
     out, err = io.StringIO(), io.StringIO()
     saved_home, saved_cwd = os.environ.get("CNNLAB_HOME"), os.getcwd()
     os.environ["CNNLAB_HOME"] = str(home)
@@ -48,6 +49,7 @@ def _in_process(home: Path, args: list[str]) -> sp.CompletedProcess:
             except SystemExit as exit_:
                 code = exit_.code if isinstance(exit_.code, int) else 1
     finally:
+        mixed_precision.set_global_policy(policy)  # a recipe's policy ends with its process
         os.chdir(saved_cwd)
         if saved_home is None:
             os.environ.pop("CNNLAB_HOME", None)
