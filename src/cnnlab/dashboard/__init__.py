@@ -13,3 +13,5 @@ from cnnlab.dashboard.live import dashboard_callback
 from cnnlab.models.extensions import register
 
 register("dashboard", dashboard_callback)  # Model.fit(dashboard=True) (models/extensions.py)
+
+__all__ = ["dashboard_callback"]
