@@ -11,6 +11,11 @@ It reports the median of the per-round time ratios (cnnlab / PyTorch; below 1 is
 
     .venv/bin/python bench/overhead.py                        # all nets, ~6 min
     .venv/bin/python bench/overhead.py --nets cifar --steps 40 --rounds 7
+    .venv/bin/python bench/overhead.py --nets lenet --steps 50 --rounds 15   # per-call cost
+
+Each round is one ``fit`` call of ``--steps`` steps (with ``metrics=['accuracy']``), so a small
+``--steps`` shows what a ``fit`` call costs beyond its steps (input checks, sources, callbacks,
+metric state): ``--steps 1`` against ``--steps 50``.
 """
 
 from __future__ import annotations
