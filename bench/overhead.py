@@ -43,8 +43,9 @@ import cnnlab  # noqa: E402
 PREDICT_IMAGES, PREDICT_BATCH = 5000, _measure.PREDICT_BATCH
 
 
-def pair(net: _nets.Net) -> tuple:
-    """The cnnlab model (compiled) and the PyTorch module + optimizer, same initial weights."""
+def pair(net: _nets.Net, jit_compile: bool = False) -> tuple:
+    """The cnnlab model (compiled; with ``jit_compile``, its forward pass through
+    ``torch.compile``) and the PyTorch module + optimizer, same initial weights."""
     cnnlab.set_random_seed(0)
     model, _ = _nets.build(net, cnnlab)
     weights = {layer.name: layer.get_weights() for layer in model.layers if layer.get_weights()}
@@ -53,7 +54,7 @@ def pair(net: _nets.Net) -> tuple:
     module = _torch_nets.build(net.name, weights)
     optimizer = _torch_worker.make_optimizer(net, module.parameters())
     model.compile(optimizer=_nets.optimizer(net, cnnlab), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], jit_compile=jit_compile)
     return model, module, optimizer
 
 

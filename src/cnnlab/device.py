@@ -2,7 +2,9 @@
 ``set_device`` or ``$CNNLAB_DEVICE``).
 
 ``fit`` moves an unplaced model to :func:`default_device` before building its optimizer; data
-batches follow the model's device, with pinned host memory and ``non_blocking`` copies on CUDA.
+batches follow the model's device. On CUDA, ``fit`` copies in-memory arrays to the device once
+when they take at most half of its free memory, so no batch crosses from the host during
+training (tensors already on the device are used as they are).
 """
 
 from __future__ import annotations
@@ -52,11 +54,4 @@ def default_device() -> torch.device:
     return torch.device(available()[0])
 
 
-def pin_if_useful(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Page-locked host memory makes host-to-GPU copies asynchronous; only for CUDA."""
-    if device.type == "cuda" and tensor.device.type == "cpu" and not tensor.is_pinned():
-        return tensor.pin_memory()
-    return tensor
-
-
-__all__ = ["available", "default_device", "pin_if_useful", "set_device"]
+__all__ = ["available", "default_device", "set_device"]

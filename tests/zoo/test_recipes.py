@@ -102,6 +102,21 @@ def test_test_time_flip_averages_each_image_and_its_mirror():
     assert single.accuracy(model, x, cnnlab.to_categorical(1 - labels, 2)) == 0.0
 
 
+def test_test_time_flip_takes_tensors_where_they_live():
+    """A tensor (e.g. already on the GPU) is mirrored as a tensor: same answer as the array."""
+    import torch
+
+    model = cnnlab.Sequential([cnnlab.layers.Input((4, 6, 1)), _Halves()])
+    x = np.random.default_rng(0).random((5, 4, 6, 1), dtype=np.float32)
+    recipe = get_recipe("fast")
+    skewed = x.copy()
+    skewed[..., :3, :] *= 3  # one view is not 0.5: only the left-right mirror evens it out
+    np.testing.assert_allclose(recipe.predict(model, torch.from_numpy(skewed)),
+                               recipe.predict(model, skewed), rtol=1e-6)
+    labels = recipe.predict(model, skewed).argmax(axis=1)
+    assert recipe.accuracy(model, torch.from_numpy(skewed), torch.from_numpy(labels)) == 1.0
+
+
 @pytest.mark.slow
 def test_fast_recipe_learns_in_one_short_epoch():
     """Real Fashion-MNIST, 6,000 images, one epoch of the fast recipe's schedule: chance is

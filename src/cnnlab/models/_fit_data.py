@@ -16,6 +16,15 @@ from cnnlab.training import allocator
 from cnnlab.training.data_adapter import ArrayData, StreamData, is_stream, make_source
 
 
+def on_accelerator(source: ArrayData | StreamData | None,
+                   device: torch.device) -> ArrayData | StreamData | None:
+    """Arrays copied once to the model's CUDA ``device`` when they fit in half of its free
+    memory (:meth:`ArrayData.placed_on`); other sources and devices as they are."""
+    if not isinstance(source, ArrayData) or device.type != "cuda":
+        return source
+    return source.placed_on(device, torch.cuda.mem_get_info(device)[0])
+
+
 def batch_source(model: Any, x: Any, y: Any = None, sample_weight: Any = None, *,
                  batch_size: int | None, shuffle: bool = False, steps: int | None = None,
                  what: str = "x", **ahead: int) -> ArrayData | StreamData:

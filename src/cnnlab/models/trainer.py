@@ -190,6 +190,7 @@ class Trainer:
                 seed = int(torch.randint(0, 2**62, ()))
             generator = torch.Generator().manual_seed(seed) if seed is not None else None
             self._prepare_from(train)
+            train, val = (_fit_data.on_accelerator(s, self.device) for s in (train, val))
             self._train_compiled_weights()
             _fit_data.check_data(self, train, "fit")
             if val is not None:

@@ -98,7 +98,8 @@ def run_folder(run_id: str) -> Path:
 
 @dataclass
 class Run:
-    """One row of ``runs`` plus its per-epoch logs (filled by :meth:`RunStore.get`)."""
+    """One row of ``runs`` plus its per-epoch logs and seconds (filled by
+    :meth:`RunStore.get`)."""
 
     id: str
     name: str | None
@@ -119,6 +120,7 @@ class Run:
     host: str | None = None
     pid_start: int | None = None
     history: list[dict] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)  # wall time of each epoch
 
     @property
     def folder(self) -> Path:
@@ -290,8 +292,10 @@ class RunStore:
                 ids = ", ".join(r["id"] for r in rows[:5])
                 raise KeyError(f"run {run_id!r} is ambiguous: {ids}")
             run = _run(rows[0])
-            run.history = [json.loads(r["logs"]) for r in db.execute(
-                "SELECT logs FROM epochs WHERE run_id = ? ORDER BY epoch", (run.id,))]
+            epochs = db.execute("SELECT logs, seconds FROM epochs WHERE run_id = ? "
+                                "ORDER BY epoch", (run.id,)).fetchall()
+            run.history = [json.loads(r["logs"]) for r in epochs]
+            run.epoch_seconds = [r["seconds"] for r in epochs]
         return run
 
 

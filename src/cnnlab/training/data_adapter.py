@@ -127,8 +127,8 @@ class ArrayData:
         return math.ceil(self.n / self.batch_size)
 
     def batches(self, generator: torch.Generator | None = None) -> Iterator[Batch]:
-        if self.shuffle:
-            order = torch.randperm(self.n, generator=generator)
+        if self.shuffle:  # the order lives where the data does: one copy per epoch, not batch
+            order = torch.randperm(self.n, generator=generator).to(flatten(self.x)[0].device)
             for start in range(0, self.n, self.batch_size):
                 idx = order[start:start + self.batch_size]
                 yield self._take(lambda t, i=idx: t.index_select(0, i))
@@ -150,6 +150,26 @@ class ArrayData:
             raise ValueError(f"fit: `validation_split`={validation_split} leaves an empty "
                              f"training or validation set with {self.n} samples")
         return self._slice(0, split_at, self.shuffle), self._slice(split_at, None, False)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the held tensors (inputs, targets, sample weights)."""
+        parts = [self.x, self.y, self.sample_weight]
+        return sum(t.nbytes for part in parts if part is not None for t in flatten(part))
+
+    def placed_on(self, device: torch.device, free_bytes: int) -> ArrayData:
+        """This source with its tensors copied to ``device`` once, when they take at most
+        half of its ``free_bytes`` (then no batch is copied during training); else itself
+        (each batch is copied when it is used)."""
+        if flatten(self.x)[0].device == device or self.nbytes > free_bytes // 2:
+            return self
+
+        def move(t: torch.Tensor) -> torch.Tensor:
+            return t.to(device)
+
+        part = copy.copy(self)
+        part.x, part.y, part.sample_weight = self._take(move)
+        return part
 
     def _slice(self, start: int, stop: int | None, shuffle: bool) -> ArrayData:
         """Samples ``start:stop`` as a new source (views, no copy)."""

@@ -135,13 +135,23 @@ def test_epoch(model: Any, source: ArrayData | StreamData, callbacks: CallbackLi
     return model.objectives.logs(prefix)
 
 
+DEVICE_OUTPUT_BYTES = 256 * 2**20  # predictions held on an accelerator before a host copy
+
+
 @torch.inference_mode()
 def predict_all(model: Any, source: ArrayData | StreamData,
                 callbacks: CallbackList | None) -> list[torch.Tensor]:
-    """Outputs for every batch of ``source``, concatenated per model output."""
+    """Outputs for every batch of ``source``, concatenated per model output, on the host.
+
+    On an accelerator the outputs stay on the device and are copied to the host together (at
+    the end, or whenever :data:`DEVICE_OUTPUT_BYTES` accumulate), so the device never waits
+    for a copy per batch; callbacks that listen to batches get host tensors per batch.
+    """
     model.eval()
     listen = callbacks is not None and callbacks.batch_hooks_needed("predict")
-    chunks: list[list[torch.Tensor]] = []
+    on_host: list[list[torch.Tensor]] = []
+    pending: list[list[torch.Tensor]] = []
+    pending_bytes = 0
     for step, (x, _, _) in enumerate(source.batches()):
         if listen:
             callbacks.on_predict_batch_begin(step)
@@ -150,12 +160,28 @@ def predict_all(model: Any, source: ArrayData | StreamData,
         except (IndexError, RuntimeError):
             model.check_batch(x)
             raise
-        chunks.append([out.detach().to("cpu", torch.float32) for out in outputs])
+        outputs = [out.detach().to(torch.float32) for out in outputs]
+        if outputs[0].device.type == "cpu":
+            on_host.append(outputs)
+        else:
+            pending.append(outputs)
+            pending_bytes += sum(out.nbytes for out in outputs)
+            if listen or pending_bytes >= DEVICE_OUTPUT_BYTES:
+                on_host.append(_to_host(pending))
+                pending, pending_bytes = [], 0
         if listen:
-            callbacks.on_predict_batch_end(step, {"outputs": chunks[-1]})
-    if not chunks:
+            callbacks.on_predict_batch_end(step, {"outputs": on_host[-1]})
+    if pending:
+        on_host.append(_to_host(pending))
+    if not on_host:
         raise ValueError("predict: the data yielded no batches")
-    return [torch.cat(parts) for parts in zip(*chunks, strict=True)]
+    return on_host[0] if len(on_host) == 1 else [torch.cat(parts)
+                                                 for parts in zip(*on_host, strict=True)]
+
+
+def _to_host(batches: list[list[torch.Tensor]]) -> list[torch.Tensor]:
+    """Per model output, the batches' outputs concatenated and copied to the host."""
+    return [torch.cat(parts).to("cpu") for parts in zip(*batches, strict=True)]
 
 
 def class_sample_weights(table: torch.Tensor, y: Any, weights: Any) -> torch.Tensor:

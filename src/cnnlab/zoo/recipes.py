@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
 from cnnlab import losses, mixed_precision, optimizers
 from cnnlab.layers import (
@@ -108,10 +109,12 @@ class Recipe:
             return "float32"
         return self.policy
 
-    def compile(self, model: Any, steps_per_epoch: int, epochs: int | None = None) -> None:
+    def compile(self, model: Any, steps_per_epoch: int, epochs: int | None = None,
+                **options: Any) -> None:
         """AdamW, warm-up over the first 20 % of the steps of ``epochs`` (default: the
         recipe's) to ``peak_lr`` then cosine decay to 0; categorical cross-entropy with label
-        smoothing (labels must be one-hot)."""
+        smoothing (labels must be one-hot). ``options`` go to ``model.compile`` (e.g.
+        ``jit_compile=True``)."""
         total = steps_per_epoch * (epochs or self.epochs)
         warmup = max(1, total // 5)
         schedule = CosineDecay(self.peak_lr / 25, decay_steps=total - warmup, alpha=0.0,
@@ -119,23 +122,28 @@ class Recipe:
         model.compile(optimizer=optimizers.AdamW(learning_rate=schedule,
                                                  weight_decay=self.weight_decay),
                       loss=losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing),
-                      metrics=["accuracy"])
+                      metrics=["accuracy"], **options)
 
-
-    def predict(self, model: Any, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
-        """Class probabilities ``(n, classes)`` for images ``x`` ``(n, H, W, C)``; with
-        :attr:`test_time_flip`, ``(p(x) + p(x mirrored left-right)) / 2`` — the flip the
-        training augmentation already taught the model."""
+    def predict(self, model: Any, x: np.ndarray | torch.Tensor,
+                batch_size: int = 512) -> np.ndarray:
+        """Class probabilities ``(n, classes)`` for images ``x`` ``(n, H, W, C)`` (an array, or
+        a tensor on any device: it is mirrored where it lives); with :attr:`test_time_flip`,
+        ``(p(x) + p(x mirrored left-right)) / 2`` — the flip the training augmentation already
+        taught the model."""
         probabilities = model.predict(x, batch_size=batch_size, verbose=0)
         if self.test_time_flip:
-            mirrored = np.ascontiguousarray(np.asarray(x)[:, :, ::-1])
+            mirrored = (torch.flip(x, dims=(2,)) if isinstance(x, torch.Tensor)
+                        else np.ascontiguousarray(np.asarray(x)[:, :, ::-1]))
             probabilities = (probabilities + model.predict(mirrored, batch_size=batch_size,
                                                            verbose=0)) / 2
         return probabilities
 
-    def accuracy(self, model: Any, x: np.ndarray, labels: np.ndarray) -> float:
+    def accuracy(self, model: Any, x: np.ndarray | torch.Tensor,
+                 labels: np.ndarray | torch.Tensor) -> float:
         """Fraction of :meth:`predict`'s arg-max classes equal to ``labels`` (class indices
         or one-hot rows)."""
+        if isinstance(labels, torch.Tensor):
+            labels = labels.cpu()
         labels = np.asarray(labels)
         if labels.ndim == 2:
             labels = labels.argmax(axis=1)
