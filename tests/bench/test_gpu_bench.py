@@ -135,3 +135,14 @@ def test_unknown_cases_and_variants_are_named():
         gpu.parse_args(["--cases", "lenet,alexnet"])
     with pytest.raises(SystemExit, match="--variants: unknown fp16"):
         gpu.parse_args(["--variants", "fp16"])
+
+
+@pytest.mark.slow
+def test_the_compile_variant_runs_both_sides_through_torch_compile(monkeypatch, capsys):
+    monkeypatch.setattr(gpu, "PREDICT_IMAGES", 300)
+    gpu.main(["--device", "cpu", "--cases", "lenet", "--variants", "compile", "--steps", "2",
+              "--rounds", "1", "--predict-rounds", "1"])
+    rows = [line.split("|") for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| ") and "-compile" in line]
+    assert [row[1].strip() for row in rows] == ["cnnlab-compile", "pytorch-compile"]
+    assert all(float(row[9]) == 0 for row in rows)  # no per-batch host reads when compiled
