@@ -404,6 +404,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.cases = names(args.cases, CASES, "--cases")
     args.variants = names(args.variants, VARIANTS, "--variants")
     args.end_to_end = names(args.end_to_end, tuple(RECIPES), "--end-to-end")
+    try:
+        args.seeds = [int(seed) for seed in args.seeds.split(",")]
+    except ValueError:
+        parser.error(f"--seeds must be comma-separated integers such as 0,1,2, got "
+                     f"{args.seeds!r}")
     if args.steps < 2 or args.rounds < 1 or args.predict_rounds < 1:
         parser.error("--steps must be at least 2, --rounds and --predict-rounds at least 1")
     return args
@@ -422,7 +427,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.end_to_end:
         print("| recipe | seed | wall s | test accuracy (image + mirror) |\n|---|--:|--:|--:|")
         for name in args.end_to_end:
-            for seed in (int(s) for s in args.seeds.split(",")):
+            for seed in args.seeds:
                 seconds, accuracy = end_to_end(name, seed, device, args.epochs, args.limit,
                                                verbose=0)
                 print(f"| {name} | {seed} | {seconds:.1f} | {accuracy:.4f} |", flush=True)

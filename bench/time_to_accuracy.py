@@ -132,7 +132,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--targets", default="0.93,0.95")
     parser.add_argument("--out", default=str(DEFAULT_OUT), metavar="FILE.png")
     args = parser.parse_args(argv)
-    targets = tuple(float(t) for t in args.targets.split(","))
+    try:
+        targets = tuple(float(t) for t in args.targets.split(","))
+    except ValueError:
+        parser.error(f"--targets must be comma-separated accuracies such as 0.93,0.95, got "
+                     f"{args.targets!r}")
+    for spec in args.train:
+        parts = spec.split(":")
+        if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts[1:]):
+            parser.error(f"--train must be recipe-or-model:seed[:epochs] such as fast:0 or "
+                         f"lenet:0:10, got {spec!r}")
     store_path = Path(args.store)
     names = [train(spec, store_path.parent.parent) for spec in args.train] + args.runs
     if not names:

@@ -135,6 +135,8 @@ def test_unknown_cases_and_variants_are_named():
         gpu.parse_args(["--cases", "lenet,alexnet"])
     with pytest.raises(SystemExit, match="--variants: unknown fp16"):
         gpu.parse_args(["--variants", "fp16"])
+    with pytest.raises(SystemExit):
+        gpu.parse_args(["--seeds", "0,one"])
 
 
 @pytest.mark.slow

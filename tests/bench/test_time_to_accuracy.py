@@ -48,3 +48,12 @@ def test_a_run_without_validation_accuracy_is_refused(tmp_path):
         time_to_accuracy.curve_of(store.get(run_id))
     with pytest.raises(SystemExit):
         time_to_accuracy.main(["--store", str(store.path)])
+
+
+def test_bad_targets_and_train_specs_are_named(capsys):
+    for argv, message in ((["x", "--targets", "0.93,high"], "--targets must be"),
+                          (["--train", "fast"], "--train must be recipe-or-model:seed"),
+                          (["--train", "fast:zero"], "got 'fast:zero'")):
+        with pytest.raises(SystemExit):
+            time_to_accuracy.main(argv)
+        assert message in capsys.readouterr().err
